@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# Local infrastructure for development and tests, as plain processes (no Docker engine needed):
+#   - Apache Kafka 4.x in KRaft mode (one combined broker + controller), jars from Maven Central;
+#   - Apicurio Registry 3.0.x (Confluent-compatible API under /apis/ccompat/v7), storage in
+#     the PostgreSQL below;
+#   - PostgreSQL from Debian's packages, a cluster of our own.
+#
+# Usage: scripts/infra.sh up|down|status|env
+#
+# Everything lives under .local/ (git-ignored): caches, data, logs, pid files.
+# Ports: INFRA_KAFKA_PORT (19092), INFRA_KAFKA_CONTROLLER_PORT (19093),
+#        INFRA_REGISTRY_PORT (18081), INFRA_PG_PORT (15432).
+# Already running elsewhere? Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL and/or DATABASE_URL and
+# the matching component is not started.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOCAL="$ROOT/.local"
+CACHE="$LOCAL/cache"
+LOGS="$LOCAL/logs"
+RUN="$LOCAL/run"
+
+KAFKA_PORT=${INFRA_KAFKA_PORT:-19092}
+KAFKA_CONTROLLER_PORT=${INFRA_KAFKA_CONTROLLER_PORT:-19093}
+REGISTRY_PORT=${INFRA_REGISTRY_PORT:-18081}
+PG_PORT=${INFRA_PG_PORT:-15432}
+
+KAFKA_VERSION=4.1.1
+APICURIO_VERSION=3.0.9 # 3.1+ is compiled for Java 21; this machine's Java is 17.
+
+PG_USER=novatrade
+PG_PASSWORD=novatrade
+PG_DB=novatrade
+PG_REGISTRY_DB=apicurio_registry
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
+
+mkdir -p "$CACHE" "$LOGS" "$RUN"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { # pidfile
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+wait_until() { # seconds description command...
+  local seconds=$1 what=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.5
+  done
+  log "$what ready"
+}
+
+stop_pidfile() { # name pidfile
+  local name=$1 pidfile=$2
+  if pid_alive "$pidfile"; then
+    local pid; pid=$(cat "$pidfile")
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not stop in 30 s, killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$pidfile"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+pg_bin() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  [ -n "$bin" ] && [ -x "$bin/postgres" ] && { echo "$bin"; return; }
+  return 1
+}
+
+ensure_pg_installed() {
+  pg_bin >/dev/null && return
+  [ "$(id -u)" = 0 ] || die "PostgreSQL server binaries not found; install Debian's 'postgresql' package (or set DATABASE_URL)"
+  log "installing PostgreSQL from Debian packages"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$LOGS/apt.log" 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >>"$LOGS/apt.log" 2>&1 \
+    || die "apt-get install postgresql failed, see $LOGS/apt.log"
+  # Debian's package starts its own cluster on 5432; we run ours, so leave that one alone.
+  pg_bin >/dev/null || die "PostgreSQL still missing after apt-get install"
+}
+
+# PostgreSQL refuses to run as root: as root we run it as the 'postgres' user.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# The cluster lives in .local/postgres unless the 'postgres' user cannot reach that folder
+# (a checkout under /root, say); then it lives in a folder of its own under /var/tmp and
+# .local/postgres links to it.
+pg_home() {
+  local want="$LOCAL/postgres"
+  if [ -L "$want" ]; then readlink -f "$want"; return; fi
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$LOCAL" 2>/dev/null; then
+    local alt
+    alt="/var/tmp/novatrade-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+    mkdir -p "$alt"
+    ln -sfn "$alt" "$want"
+    echo "$alt"; return
+  fi
+  mkdir -p "$want"; echo "$want"
+}
+
+pg_up() {
+  if [ -n "${DATABASE_URL:-}" ]; then log "DATABASE_URL is set: not starting PostgreSQL"; return; fi
+  ensure_pg_installed
+  local bin home data sock
+  bin=$(pg_bin); home=$(pg_home); data="$home/data"; sock="$home/run"
+  mkdir -p "$sock"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$home"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    log "initialising PostgreSQL cluster in $data"
+    as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$LOGS/postgres-initdb.log" 2>&1 \
+      || die "initdb failed, see $LOGS/postgres-initdb.log"
+  fi
+  if as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "PostgreSQL already running on port $PG_PORT"
+  else
+    port_open "$PG_PORT" && die "port $PG_PORT is taken by another process (set INFRA_PG_PORT)"
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    as_pg "$bin/pg_ctl" -D "$data" -l "$home/postgres.log" -w -t 60 \
+      -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c synchronous_commit=off" \
+      start >/dev/null || die "PostgreSQL did not start, see $home/postgres.log"
+    ln -sfn "$home/postgres.log" "$LOGS/postgres.log"
+  fi
+  local psql=("$bin/psql" -h "$sock" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  if [ "$(as_pg "${psql[@]}" -c "select 1 from pg_roles where rolname='$PG_USER'")" != 1 ]; then
+    as_pg "${psql[@]}" -c "create role $PG_USER login createdb password '$PG_PASSWORD'"
+  fi
+  for db in "$PG_DB" "$PG_REGISTRY_DB"; do
+    if [ "$(as_pg "${psql[@]}" -c "select 1 from pg_database where datname='$db'")" != 1 ]; then
+      as_pg "${psql[@]}" -c "create database $db owner $PG_USER"
+    fi
+  done
+}
+
+pg_down() {
+  [ -n "${DATABASE_URL:-}" ] && return
+  local bin home
+  bin=$(pg_bin) || return 0
+  [ -e "$LOCAL/postgres" ] || return 0
+  home=$(readlink -f "$LOCAL/postgres")
+  if [ -f "$home/data/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+    log "stopping PostgreSQL"
+    as_pg "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null
+  fi
+}
+
+pg_status() {
+  if [ -n "${DATABASE_URL:-}" ]; then echo "postgres: external ($DATABASE_URL)"; return; fi
+  local bin; bin=$(pg_bin) || { echo "postgres: not installed"; return; }
+  if [ -e "$LOCAL/postgres" ] && as_pg "$bin/pg_ctl" -D "$(readlink -f "$LOCAL/postgres")/data" status >/dev/null 2>&1; then
+    echo "postgres: running on 127.0.0.1:$PG_PORT"
+  else
+    echo "postgres: stopped"
+  fi
+}
+
+# ---------------------------------------------------------------- Kafka
+
+kafka_libs() {
+  local dir="$CACHE/kafka-$KAFKA_VERSION/libs" stamp
+  stamp=$(sha256sum "$ROOT/infra/kafka/pom.xml" | cut -c1-16)
+  if [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    log "resolving Kafka $KAFKA_VERSION jars from Maven Central"
+    rm -rf "$dir"; mkdir -p "$dir"
+    mvn -q -B -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies \
+      -Dkafka.version="$KAFKA_VERSION" -DoutputDirectory="$dir" >"$LOGS/kafka-maven.log" 2>&1 \
+      || die "Maven could not resolve Kafka, see $LOGS/kafka-maven.log"
+    echo "$stamp" >"$dir/.stamp"
+  fi
+  echo "$dir"
+}
+
+kafka_up() {
+  if [ -n "${KAFKA_BROKERS:-}" ]; then log "KAFKA_BROKERS is set: not starting Kafka"; return; fi
+  local pidfile="$RUN/kafka.pid"
+  if pid_alive "$pidfile"; then log "Kafka already running on port $KAFKA_PORT"; return; fi
+  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set INFRA_KAFKA_PORT)"
+  local libs home="$LOCAL/kafka"
+  libs=$(kafka_libs)
+  mkdir -p "$home/data"
+  cat >"$home/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$home/data
+num.partitions=3
+default.replication.factor=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=4
+share.coordinator.state.topic.replication.factor=1
+# A single developer broker: start consumer groups at once instead of waiting 3 s for joiners.
+group.initial.rebalance.delay.ms=0
+# Topics are created by the project with explicit partitions and retention, never by accident.
+auto.create.topics.enable=false
+EOF
+  local java_cp="$libs/*"
+  if [ ! -f "$home/data/meta.properties" ]; then
+    log "formatting KRaft storage in $home/data"
+    local cluster_id
+    cluster_id=$(java -cp "$java_cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    java -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" -cp "$java_cp" \
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$home/server.properties" >"$LOGS/kafka-format.log" 2>&1 \
+      || die "formatting Kafka storage failed, see $LOGS/kafka-format.log"
+  fi
+  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
+  setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
+    -cp "$java_cp" kafka.Kafka "$home/server.properties" >"$LOGS/kafka.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  wait_until 90 "Kafka" kafka_ready || die "Kafka did not start in 90 s, see $LOGS/kafka.log"
+}
+
+kafka_ready() {
+  pid_alive "$RUN/kafka.pid" || die "Kafka exited, see $LOGS/kafka.log"
+  port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$LOGS/kafka.log"
+}
+
+kafka_down() { stop_pidfile Kafka "$RUN/kafka.pid"; }
+
+kafka_status() {
+  if [ -n "${KAFKA_BROKERS:-}" ]; then echo "kafka: external ($KAFKA_BROKERS)"
+  elif pid_alive "$RUN/kafka.pid"; then echo "kafka: running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$RUN/kafka.pid"))"
+  else echo "kafka: stopped"; fi
+}
+
+# ---------------------------------------------------------------- Schema registry
+
+registry_home() {
+  local dir="$CACHE/apicurio-registry-$APICURIO_VERSION"
+  if [ ! -f "$dir/apicurio-registry-app-$APICURIO_VERSION-runner.jar" ]; then
+    log "resolving Apicurio Registry $APICURIO_VERSION from Maven Central"
+    rm -rf "$dir" "$CACHE/apicurio-download"; mkdir -p "$dir" "$CACHE/apicurio-download"
+    mvn -q -B dependency:copy \
+      -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
+      -DoutputDirectory="$CACHE/apicurio-download" >"$LOGS/registry-maven.log" 2>&1 \
+      || die "Maven could not resolve Apicurio Registry, see $LOGS/registry-maven.log"
+    tar -xzf "$CACHE"/apicurio-download/*.tar.gz -C "$dir"
+    rm -rf "$CACHE/apicurio-download"
+  fi
+  echo "$dir"
+}
+
+registry_up() {
+  if [ -n "${SCHEMA_REGISTRY_URL:-}" ]; then log "SCHEMA_REGISTRY_URL is set: not starting the registry"; return; fi
+  local pidfile="$RUN/registry.pid"
+  if pid_alive "$pidfile"; then log "registry already running on port $REGISTRY_PORT"; return; fi
+  port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is taken by another process (set INFRA_REGISTRY_PORT)"
+  local home storage=()
+  home=$(registry_home)
+  if [ -z "${DATABASE_URL:-}" ]; then
+    # Schemas must outlive a registry restart: messages in Kafka carry their schema ids.
+    storage=(-Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=postgresql
+      "-Dapicurio.datasource.url=jdbc:postgresql://127.0.0.1:$PG_PORT/$PG_REGISTRY_DB"
+      "-Dapicurio.datasource.username=$PG_USER" "-Dapicurio.datasource.password=$PG_PASSWORD"
+      -Dapicurio.datasource.jdbc.initial-size=2 -Dapicurio.datasource.jdbc.min-size=2
+      -Dapicurio.datasource.jdbc.max-size=10)
+  else
+    log "DATABASE_URL is external: the local registry keeps its schemas in memory"
+  fi
+  log "starting Apicurio Registry $APICURIO_VERSION on 127.0.0.1:$REGISTRY_PORT"
+  setsid nohup java -Xms128m -Xmx512m -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
+    -Dquarkus.log.level=WARN -Dquarkus.http.access-log.enabled=false \
+    "${storage[@]}" -jar "$home/apicurio-registry-app-$APICURIO_VERSION-runner.jar" \
+    >"$LOGS/registry.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  wait_until 120 "schema registry" registry_ready || die "registry did not start in 120 s, see $LOGS/registry.log"
+}
+
+registry_ready() {
+  pid_alive "$RUN/registry.pid" || die "registry exited, see $LOGS/registry.log"
+  curl -sf -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects"
+}
+
+registry_down() { stop_pidfile "schema registry" "$RUN/registry.pid"; }
+
+registry_status() {
+  if [ -n "${SCHEMA_REGISTRY_URL:-}" ]; then echo "registry: external ($SCHEMA_REGISTRY_URL)"
+  elif pid_alive "$RUN/registry.pid"; then echo "registry: running on http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7 (pid $(cat "$RUN/registry.pid"))"
+  else echo "registry: stopped"; fi
+}
+
+# ---------------------------------------------------------------- commands
+
+print_env() {
+  echo "KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
+  echo "SCHEMA_REGISTRY_URL=${SCHEMA_REGISTRY_URL:-http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7}"
+  echo "DATABASE_URL=${DATABASE_URL:-postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB}"
+}
+
+case "${1:-}" in
+  up)
+    # Kafka resolves and starts while PostgreSQL and the registry come up: two cores, use both.
+    pg_up
+    kafka_up &
+    kafka_job=$!
+    registry_up
+    wait "$kafka_job" || die "Kafka failed to start"
+    print_env >"$LOCAL/env"
+    log "up; connection settings in .local/env"
+    ;;
+  down)
+    registry_down
+    kafka_down
+    pg_down
+    ;;
+  status)
+    kafka_status; registry_status; pg_status
+    ;;
+  env)
+    print_env
+    ;;
+  *)
+    echo "usage: $0 up|down|status|env" >&2; exit 2
+    ;;
+esac
