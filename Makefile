@@ -1,0 +1,57 @@
+# Novatrade Webhooks. `make run` starts everything; `make test` runs every test tier.
+# Each target sets up what it needs (npm packages, Kafka, registry, PostgreSQL) and is quick
+# when that is already done.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help install build typecheck infra-up infra-down infra-status schemas run test test-unit test-integration bench clean
+
+help:
+	@echo "make run               start infra, register schemas, run router, sender, projector and admin"
+	@echo "make test              install, build, start infra, run unit + integration tests, stop what it started"
+	@echo "make test-unit         unit tests only (no infra)"
+	@echo "make test-integration  integration tests against real Kafka, registry and PostgreSQL"
+	@echo "make infra-up | infra-down | infra-status"
+	@echo "make bench             throughput benchmarks (results in bench/results/)"
+
+# npm ci only when package-lock.json changed since the last install.
+node_modules/.install-stamp: package-lock.json package.json packages/*/package.json services/*/package.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: node_modules/.install-stamp
+
+build: install
+	npx tsc -b
+
+typecheck: build
+
+infra-up:
+	@scripts/infra.sh up
+
+infra-down:
+	@scripts/infra.sh down
+
+infra-status:
+	@scripts/infra.sh status
+
+schemas: build infra-up
+	@set -a; source <(scripts/infra.sh env); set +a; node packages/event-codec/dist/register-cli.js
+
+run: build infra-up
+	@scripts/run.sh
+
+test: build
+	@scripts/test.sh all
+
+test-unit: build
+	@scripts/test.sh unit
+
+test-integration: build
+	@scripts/test.sh integration
+
+bench: build
+	@scripts/bench.sh
+
+clean:
+	npx tsc -b --clean

@@ -1,0 +1,4 @@
+export * from "./logger.js";
+export * from "./env-config.js";
+export * from "./metrics.js";
+export * from "./lifecycle.js";

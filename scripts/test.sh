@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the test tiers and prints one plain summary line, `N passed, N failed`.
+#   scripts/test.sh unit         pure logic, no infrastructure
+#   scripts/test.sh integration  real Kafka, registry, PostgreSQL (started here if needed)
+#   scripts/test.sh all          both
+# Infrastructure that this script started is stopped again at the end; infrastructure that
+# was already running (a developer's `make infra-up`) is left running.
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+tier=${1:-all}
+results="$ROOT/.local/test-results"
+rm -rf "$results"; mkdir -p "$results"
+
+started_infra=false
+stop_infra() {
+  if $started_infra; then scripts/infra.sh down || true; fi
+}
+trap stop_infra EXIT
+
+run_tier() { # name
+  npx vitest run --project "$1" --reporter=default --reporter=json --outputFile="$results/$1.json"
+}
+
+status=0
+if [ "$tier" = unit ] || [ "$tier" = all ]; then
+  run_tier unit || status=1
+fi
+if [ "$tier" = integration ] || [ "$tier" = all ]; then
+  if ! scripts/infra.sh status | grep -q "kafka: running"; then started_infra=true; fi
+  if scripts/infra.sh up; then
+    set -a; source <(scripts/infra.sh env); set +a
+    run_tier integration || status=1
+  else
+    echo "infrastructure did not start" >&2
+    status=1
+  fi
+fi
+
+node -e '
+  const fs = require("node:fs");
+  let passed = 0, failed = 0, skipped = 0, files = 0;
+  for (const f of fs.readdirSync(process.argv[1])) {
+    const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
+    passed += r.numPassedTests; failed += r.numFailedTests;
+    skipped += r.numPendingTests + r.numTodoTests; files++;
+    // A suite that failed to load has no tests to count: count it as a failure.
+    for (const s of r.testResults) if (s.status === "failed" && s.assertionResults.length === 0) failed++;
+  }
+  if (files === 0) failed++;
+  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results"
+exit $status
