@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "./errors.js";
+import {
+  DEFAULT_TOPIC_NAMING,
+  deliveryTopic,
+  deliveryTopicPattern,
+  isLegalTopicName,
+  MAX_TOPIC_NAME_LENGTH,
+  retryTopic,
+  retryTopics,
+  topicNames,
+  validateTopicNaming,
+  type TopicNaming,
+} from "./delivery-topic.js";
+
+const naming: TopicNaming = { prefix: "novatrade.webhooks." };
+
+describe("topicNames", () => {
+  it.each<[TopicNaming, ReturnType<typeof topicNames>]>([
+    [
+      naming,
+      {
+        domain: "novatrade.webhooks.events",
+        endpointConfig: "novatrade.webhooks.endpoint-config",
+        deliveryOutcome: "novatrade.webhooks.delivery-outcomes",
+        deadLetter: "novatrade.webhooks.dead-letter",
+      },
+    ],
+    [
+      { prefix: "t1-", domainTopic: "novatrade.domain-events" },
+      { domain: "novatrade.domain-events", endpointConfig: "t1-endpoint-config", deliveryOutcome: "t1-delivery-outcomes", deadLetter: "t1-dead-letter" },
+    ],
+  ])("%j", (n, expected) => {
+    expect(topicNames(n)).toEqual(expected);
+  });
+
+  it("default naming uses the novatrade.webhooks. prefix", () => {
+    expect(topicNames(DEFAULT_TOPIC_NAMING).domain).toBe("novatrade.webhooks.events");
+  });
+});
+
+describe("deliveryTopic", () => {
+  it.each([
+    ["ep_01HZX3", "novatrade.webhooks.delivery.ep_01HZX3"],
+    ["ep-1", "novatrade.webhooks.delivery.ep-1"],
+    ["550e8400-e29b-41d4-a716-446655440000", "novatrade.webhooks.delivery.550e8400-e29b-41d4-a716-446655440000"],
+  ])("plain id %s is kept", (id, expected) => {
+    expect(deliveryTopic(naming, id)).toBe(expected);
+  });
+
+  it.each([["ep/1"], ["ep.1"], ["ep 1"], ["ép_1"], ["a".repeat(300)], ["ep:1"]])("sanitises %j into a legal, hashed name", (id) => {
+    const topic = deliveryTopic(naming, id);
+    expect(isLegalTopicName(topic)).toBe(true);
+    expect(topic.length).toBeLessThanOrEqual(MAX_TOPIC_NAME_LENGTH);
+    expect(topic).toMatch(/^novatrade\.webhooks\.delivery\.[a-zA-Z0-9_-]+-[0-9a-f]{12}$/);
+    expect(deliveryTopic(naming, id)).toBe(topic);
+    expect(deliveryTopicPattern(naming).test(topic)).toBe(true);
+  });
+
+  it("keeps distinct ids distinct after sanitising", () => {
+    const ids = ["ep/1", "ep:1", "ep.1", "ep_1", "a".repeat(300), `${"a".repeat(300)}b`];
+    expect(new Set(ids.map((id) => deliveryTopic(naming, id))).size).toBe(ids.length);
+  });
+
+  it("fits 249 characters with the longest prefix", () => {
+    const long: TopicNaming = { prefix: `${"p".repeat(149)}.` };
+    validateTopicNaming(long);
+    const topic = deliveryTopic(long, "e".repeat(120));
+    expect(topic.length).toBe(MAX_TOPIC_NAME_LENGTH);
+    expect(isLegalTopicName(topic)).toBe(true);
+  });
+
+  it("rejects an empty id", () => {
+    expect(() => deliveryTopic(naming, "")).toThrowError(ValidationError);
+  });
+
+  it.each([
+    ["novatrade.webhooks.delivery.ep_1", true],
+    ["novatrade.webhooks.delivery-outcomes", false],
+    ["novatrade.webhooks.retry.0", false],
+    ["novatradeXwebhooks.delivery.ep_1", false],
+    ["novatrade.webhooks.delivery.", false],
+    ["other.novatrade.webhooks.delivery.ep_1", false],
+  ])("pattern on %s → %s", (topic, expected) => {
+    expect(deliveryTopicPattern(naming).test(topic)).toBe(expected);
+  });
+});
+
+describe("retry topics", () => {
+  it.each([
+    [0, "novatrade.webhooks.retry.0"],
+    [7, "novatrade.webhooks.retry.7"],
+  ])("tier %i → %s", (tier, expected) => {
+    expect(retryTopic(naming, tier)).toBe(expected);
+  });
+
+  it.each([[-1], [1.5], [Number.NaN]])("rejects tier %d", (tier) => {
+    expect(() => retryTopic(naming, tier)).toThrowError(RangeError);
+  });
+
+  it("lists one topic per tier", () => {
+    expect(retryTopics(naming, 3)).toEqual(["novatrade.webhooks.retry.0", "novatrade.webhooks.retry.1", "novatrade.webhooks.retry.2"]);
+  });
+});
+
+describe("validateTopicNaming", () => {
+  it.each<[TopicNaming, string | null]>([
+    [naming, null],
+    [{ prefix: "" }, null],
+    [{ prefix: "test-42_" }, null],
+    [{ prefix: "bad prefix." }, "prefix"],
+    [{ prefix: "bad/prefix." }, "prefix"],
+    [{ prefix: "p".repeat(151) }, "prefix"],
+    [{ prefix: "ok.", domainTopic: "" }, "domainTopic"],
+    [{ prefix: "ok.", domainTopic: "a b" }, "domainTopic"],
+    [{ prefix: "ok.", domainTopic: ".." }, "domainTopic"],
+    [{ prefix: "ok.", domainTopic: "x".repeat(250) }, "domainTopic"],
+  ])("%j → %s", (n, field) => {
+    if (field === null) expect(validateTopicNaming(n)).toBe(n);
+    else expect(() => validateTopicNaming(n)).toThrowError(new RegExp(`^${field}:`));
+  });
+
+  it("every name of a valid naming is a legal topic", () => {
+    const names = [...Object.values(topicNames(naming)), deliveryTopic(naming, "ep_1"), ...retryTopics(naming, 8)];
+    for (const name of names) expect(isLegalTopicName(name)).toBe(true);
+  });
+});
