@@ -1,0 +1,579 @@
+import type { Consumer as ClientConsumer, ConsumerConfig, EachBatchPayload, EachMessagePayload } from "kafkajs";
+import type { Logger } from "pino";
+import type { ConsumerEvents } from "./consumer-events.js";
+import { instrumentNetwork, type InstrumentationSource } from "./client-instrumentation.js";
+import { KafkaError, toKafkaError } from "./kafka-error.js";
+import { fromClientMessage, type KafkaMessage } from "./kafka-message.js";
+import type { KafkaMetrics } from "./kafka-metrics.js";
+import { Listeners, type Listener } from "./listeners.js";
+import { toClientRetry, type RetryPolicy } from "./retry-policy.js";
+import { SerialQueue } from "./serial-queue.js";
+import { PausedPartitions, type TopicPartitionOffset, type TopicPartitions } from "./topic-partitions.js";
+import { diffTopics, hasPattern, resolveTopics, type TopicSelector, type TopicSetChange } from "./topic-subscription.js";
+
+export interface ConsumerOptions {
+  groupId: string;
+  /**
+   * Exact names and/or patterns. Patterns are matched against the cluster's topics when the
+   * consumer starts and again every `topicRefreshIntervalMs` (or on `refreshSubscription()`);
+   * kafkajs itself matches a RegExp only once, at subscribe time.
+   */
+  topics: TopicSelector[];
+  /**
+   * Where a partition without a committed offset starts: the earliest offset (true) or the
+   * latest (false, the default). Topics that appear after the consumer started always start at
+   * the earliest offset: everything in them is newer than the subscription.
+   */
+  fromBeginning?: boolean;
+  /** Group session timeout, in milliseconds (kafkajs default 30000). */
+  sessionTimeoutMs?: number;
+  /** Time members get to rejoin during a rebalance, in milliseconds (kafkajs default 60000). */
+  rebalanceTimeoutMs?: number;
+  /** Heartbeat interval, in milliseconds; keep it near a third of the session timeout (default 3000). */
+  heartbeatIntervalMs?: number;
+  /** Most bytes fetched per partition per request (kafkajs default 1048576). */
+  maxBytesPerPartition?: number;
+  /**
+   * Longest the broker holds a fetch waiting for data, in milliseconds. Default 1000 (kafkajs's
+   * is 5000): pause, resume, seek and disconnect wait for the fetch in flight, so a long wait
+   * makes them slow.
+   */
+  maxWaitTimeMs?: number;
+  /** Age after which partition metadata is refreshed, in milliseconds (kafkajs default 300000). */
+  metadataMaxAgeMs?: number;
+  /**
+   * How often a pattern subscription looks for created or deleted topics, in milliseconds;
+   * 0 turns polling off (call `refreshSubscription()` instead). Default 30000. Ignored without
+   * a pattern.
+   */
+  topicRefreshIntervalMs?: number;
+  /** Read records of open and aborted transactions too (default false: read committed). */
+  readUncommitted?: boolean;
+  /** How a failing fetch or handler is retried before the consumer crashes (and restarts). */
+  retry?: RetryPolicy;
+  /**
+   * Asked after a crash that kafkajs considers retriable (handler kept failing, broker lost):
+   * restart the consumer or stay down. Default: always restart. Non-retriable crashes never
+   * restart; both kinds are reported by the `crash` event and `status()`.
+   */
+  restartOnCrash?: (error: KafkaError) => boolean | Promise<boolean>;
+}
+
+/** What to do with an error a handler threw. */
+export type HandlerErrorDecision =
+  /** Let kafkajs retry the message/batch with backoff, then crash and restart from the last commit. */
+  | "rethrow"
+  /** Treat the message (eachMessage) or the whole batch (eachBatch) as handled and go on. */
+  | "skip";
+
+export interface HandlerErrorContext {
+  topic: string;
+  partition: number;
+  /** The failing message's offset, or the first offset of the failing batch. */
+  offset: string;
+}
+
+export type HandlerErrorPolicy = (
+  error: unknown,
+  context: HandlerErrorContext,
+) => HandlerErrorDecision | Promise<HandlerErrorDecision>;
+
+export interface MessageContext {
+  /** Call during long work so the group does not consider this member dead. */
+  heartbeat(): Promise<void>;
+  /** Pauses this message's partition after this message; returns a function that resumes it. */
+  pause(): () => void;
+}
+
+export interface KafkaBatch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: KafkaMessage[];
+}
+
+export interface BatchContext extends MessageContext {
+  /** Marks a message handled (needed when `autoResolveBatch` is false). */
+  resolveOffset(offset: string): void;
+  /** False once the consumer is stopping: return early. */
+  isRunning(): boolean;
+  /** True once a seek made the rest of this batch irrelevant: return early. */
+  isStale(): boolean;
+}
+
+export interface RunOptions {
+  eachMessage?: (message: KafkaMessage, context: MessageContext) => Promise<void>;
+  eachBatch?: (batch: KafkaBatch, context: BatchContext) => Promise<void>;
+  /** Partitions handled at the same time (default 1); order is kept within a partition. */
+  partitionsConsumedConcurrently?: number;
+  /**
+   * Commit handled offsets automatically (kafkajs default: true). With false, nothing is
+   * committed unless `commit()` is called; a restart resumes at the last commit.
+   */
+  autoCommit?: boolean;
+  /** Auto-commit at most this often, in milliseconds (with `autoCommit`). */
+  autoCommitIntervalMs?: number;
+  /**
+   * With eachBatch: when the handler returns, mark the whole batch handled (default true).
+   * Set false if the handler may return early (isStale/isRunning) and resolve offsets itself.
+   */
+  autoResolveBatch?: boolean;
+  /** Default: log at error level and rethrow (kafkajs retries, then crashes and restarts). */
+  onHandlerError?: HandlerErrorPolicy;
+}
+
+/** Where a consumer is in its life; `crashed` means it will not restart on its own. */
+export type ConsumerStatus =
+  | "idle"
+  | "waiting-for-topics"
+  | "starting"
+  | "running"
+  | "restarting"
+  | "crashed"
+  | "stopped";
+
+export interface KafkaConsumer {
+  readonly groupId: string;
+  /** Connects, subscribes and starts handling; resolves once the group is first joined. */
+  run(options: RunOptions): Promise<void>;
+  /** Commits positions: `offset` is the next offset to read (`nextOffset(message.offset)`). */
+  commit(offsets: TopicPartitionOffset[]): Promise<void>;
+  /** Stops fetching from these partitions; kept across rebalances, restarts and re-subscriptions. */
+  pause(selection: TopicPartitions[]): void;
+  resume(selection: TopicPartitions[]): void;
+  isPaused(topic: string, partition: number): boolean;
+  /**
+   * Next fetch of this partition starts at `offset`. Not committed (with autoCommit off), and
+   * lost if the consumer restarts before the partition is fetched again.
+   */
+  seek(position: TopicPartitionOffset): void;
+  /** Partitions assigned to this member at the last group join. */
+  assignment(): TopicPartitions[];
+  /** Topics currently subscribed (patterns resolved). */
+  topics(): string[];
+  /** Matches patterns against the cluster now; re-subscribes (a rebalance) if the set changed. */
+  refreshSubscription(): Promise<TopicSetChange>;
+  status(): ConsumerStatus;
+  on<E extends keyof ConsumerEvents>(event: E, listener: Listener<ConsumerEvents[E]>): () => void;
+  /** Waits for handlers in flight, leaves the group, closes connections. */
+  disconnect(): Promise<void>;
+}
+
+export interface ConsumerDependencies {
+  createClientConsumer(config: ConsumerConfig): ClientConsumer;
+  listTopics(): Promise<string[]>;
+  metrics: KafkaMetrics;
+  logger: Logger;
+}
+
+const DEFAULT_TOPIC_REFRESH_INTERVAL_MS = 30_000;
+const DEFAULT_MAX_WAIT_TIME_MS = 1_000;
+
+function defaultHandlerErrorPolicy(): HandlerErrorDecision {
+  return "rethrow";
+}
+
+class PatternAwareConsumer implements KafkaConsumer {
+  readonly groupId: string;
+  private readonly logger: Logger;
+  private readonly listeners: Listeners<ConsumerEvents>;
+  private readonly lifecycle = new SerialQueue();
+  private readonly paused = new PausedPartitions();
+  /** Per topic: whether it starts at the earliest offset when the group has no commit for it. */
+  private readonly startAtEarliest = new Map<string, boolean>();
+  private inner: ClientConsumer | undefined;
+  private detachInner: (() => void) | undefined;
+  private runOptions: RunOptions | undefined;
+  private subscribed: string[] = [];
+  private assigned: TopicPartitions[] = [];
+  private state: ConsumerStatus = "idle";
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly options: ConsumerOptions,
+    private readonly deps: ConsumerDependencies,
+  ) {
+    this.groupId = options.groupId;
+    this.logger = deps.logger.child({ component: "kafka-consumer", groupId: options.groupId });
+    this.listeners = new Listeners((error, event) =>
+      this.logger.error({ err: error, event }, "kafka consumer event listener failed"),
+    );
+  }
+
+  async run(options: RunOptions): Promise<void> {
+    if ((options.eachMessage === undefined) === (options.eachBatch === undefined)) {
+      throw new KafkaError("run needs exactly one of eachMessage and eachBatch");
+    }
+    await this.lifecycle.run(async () => {
+      if (this.state !== "idle") throw new KafkaError(`consumer cannot run: it is ${this.state}`);
+      this.runOptions = options;
+      const topics = await this.resolve();
+      for (const topic of topics) this.startAtEarliest.set(topic, this.options.fromBeginning ?? false);
+      this.subscribed = topics;
+      this.deps.metrics.subscribedTopics(this.groupId, topics.length);
+      try {
+        await this.startInner();
+      } catch (error) {
+        this.state = "idle"; // run() may be called again
+        throw error;
+      }
+    });
+    const interval = this.options.topicRefreshIntervalMs ?? DEFAULT_TOPIC_REFRESH_INTERVAL_MS;
+    if (hasPattern(this.options.topics) && interval > 0) {
+      this.refreshTimer = setInterval(() => this.refreshInBackground("interval"), interval);
+      // A pending refresh must not keep the process alive on its own.
+      this.refreshTimer.unref();
+    }
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const inner = this.inner;
+    if (!inner || this.state !== "running") {
+      // kafkajs would drop the commit silently while it restarts; say so instead.
+      throw new KafkaError(`cannot commit: consumer is ${this.state}`, { retriable: true, code: "NOT_RUNNING" });
+    }
+    try {
+      await inner.commitOffsets(offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+    } catch (error) {
+      throw toKafkaError(error, "commit offsets");
+    }
+  }
+
+  pause(selection: TopicPartitions[]): void {
+    this.paused.pause(selection);
+    const inner = this.liveInner();
+    if (!inner) return;
+    this.onLiveGroup(() => {
+      for (const { topic, partitions } of selection) {
+        if (partitions === undefined) inner.pause([{ topic }]);
+        // kafkajs un-pauses the rest of a wholly paused topic when one partition is paused again.
+        else if (this.paused.stateOf(topic).all) this.applyPauses(inner, topic, true);
+        else inner.pause([{ topic, partitions }]);
+      }
+    });
+  }
+
+  resume(selection: TopicPartitions[]): void {
+    this.paused.resume(selection);
+    const inner = this.liveInner();
+    if (!inner) return;
+    this.onLiveGroup(() =>
+      inner.resume(selection.map(({ topic, partitions }) => (partitions === undefined ? { topic } : { topic, partitions }))),
+    );
+  }
+
+  isPaused(topic: string, partition: number): boolean {
+    return this.paused.isPaused(topic, partition);
+  }
+
+  seek({ topic, partition, offset }: TopicPartitionOffset): void {
+    const inner = this.liveInner();
+    if (!inner) throw new KafkaError(`cannot seek: consumer is ${this.state}`, { retriable: true, code: "NOT_RUNNING" });
+    try {
+      inner.seek({ topic, partition, offset });
+    } catch (error) {
+      throw toKafkaError(error, "seek");
+    }
+  }
+
+  assignment(): TopicPartitions[] {
+    return this.assigned.map(({ topic, partitions }) => ({ topic, partitions: [...(partitions ?? [])] }));
+  }
+
+  topics(): string[] {
+    return [...this.subscribed];
+  }
+
+  refreshSubscription(): Promise<TopicSetChange> {
+    return this.lifecycle.run(async () => {
+      const unchanged: TopicSetChange = { added: [], removed: [] };
+      if (!this.runOptions || this.state === "stopped" || !hasPattern(this.options.topics)) return unchanged;
+      const topics = await this.resolve();
+      const change = diffTopics(this.subscribed, topics);
+      // Also start when an earlier refresh failed to (nothing runs although topics match).
+      const stalled = this.inner === undefined && topics.length > 0;
+      if (change.added.length === 0 && change.removed.length === 0 && !stalled) return unchanged;
+      for (const topic of change.added) {
+        if (!this.startAtEarliest.has(topic)) this.startAtEarliest.set(topic, true);
+      }
+      for (const topic of change.removed) this.startAtEarliest.delete(topic);
+      this.logger.info(
+        { added: change.added, removed: change.removed, topicCount: topics.length },
+        "kafka consumer subscription changed, re-subscribing",
+      );
+      await this.stopInner();
+      this.subscribed = topics;
+      this.deps.metrics.subscribedTopics(this.groupId, topics.length);
+      this.deps.metrics.event("consumer", "subscription_changed");
+      try {
+        await this.startInner();
+      } catch (error) {
+        // The next refresh tries again (a topic may have vanished between listing and subscribing).
+        this.state = this.refreshTimer ? "restarting" : "crashed";
+        throw error;
+      }
+      this.listeners.emit("subscriptionChanged", { groupId: this.groupId, topics: [...topics], ...change });
+      return change;
+    });
+  }
+
+  status(): ConsumerStatus {
+    return this.state;
+  }
+
+  on<E extends keyof ConsumerEvents>(event: E, listener: Listener<ConsumerEvents[E]>): () => void {
+    return this.listeners.on(event, listener);
+  }
+
+  disconnect(): Promise<void> {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
+    return this.lifecycle.run(async () => {
+      if (this.state === "stopped") return;
+      await this.stopInner();
+      this.state = "stopped";
+      this.deps.metrics.subscribedTopics(this.groupId, 0);
+    });
+  }
+
+  private async resolve(): Promise<string[]> {
+    if (!hasPattern(this.options.topics)) return resolveTopics(this.options.topics, []);
+    return resolveTopics(this.options.topics, await this.deps.listTopics());
+  }
+
+  private liveInner(): ClientConsumer | undefined {
+    // kafkajs throws on pause/seek while it has no consumer group (before run, while restarting).
+    return this.state === "running" ? this.inner : undefined;
+  }
+
+  /**
+   * Pause state goes to kafkajs only while it has a consumer group; a crash can drop the group
+   * just before `status()` says so. The adapter's record is re-applied at the next join anyway.
+   */
+  private onLiveGroup(apply: () => void): void {
+    try {
+      apply();
+    } catch (error) {
+      this.logger.debug({ err: error }, "pause state not applied now; it will be at the next group join");
+    }
+  }
+
+  private refreshInBackground(reason: string): void {
+    this.refreshSubscription().catch((error: unknown) =>
+      this.logger.warn({ err: error, reason }, "kafka consumer topic refresh failed; will try again"),
+    );
+  }
+
+  private async startInner(): Promise<void> {
+    const runOptions = this.runOptions;
+    if (!runOptions) return;
+    if (this.subscribed.length === 0) {
+      this.state = "waiting-for-topics";
+      this.logger.info({ topics: this.options.topics.map(String) }, "no topic matches the subscription yet");
+      return;
+    }
+    this.state = "starting";
+    const inner = this.deps.createClientConsumer(this.clientConfig());
+    this.inner = inner;
+    this.detachInner = this.attach(inner);
+    try {
+      await inner.connect();
+      for (const fromBeginning of [true, false]) {
+        const topics = this.subscribed.filter((topic) => (this.startAtEarliest.get(topic) ?? false) === fromBeginning);
+        if (topics.length > 0) await inner.subscribe({ topics, fromBeginning });
+      }
+      await inner.run(this.clientRunConfig(runOptions));
+    } catch (error) {
+      await this.stopInner();
+      throw toKafkaError(error, "start consumer");
+    }
+  }
+
+  private async stopInner(): Promise<void> {
+    const inner = this.inner;
+    this.inner = undefined;
+    this.assigned = [];
+    if (!inner) return;
+    try {
+      await inner.disconnect();
+    } catch (error) {
+      this.logger.warn({ err: error }, "kafka consumer did not disconnect cleanly");
+    } finally {
+      this.detachInner?.();
+      this.detachInner = undefined;
+    }
+  }
+
+  private clientConfig(): ConsumerConfig {
+    const o = this.options;
+    const config: ConsumerConfig = {
+      groupId: o.groupId,
+      allowAutoTopicCreation: false,
+      readUncommitted: o.readUncommitted ?? false,
+      retry: {
+        ...toClientRetry(o.retry),
+        restartOnFailure: async (error: Error) => {
+          if (!o.restartOnCrash) return true;
+          return o.restartOnCrash(toKafkaError(error, "consume"));
+        },
+      },
+    };
+    if (o.sessionTimeoutMs !== undefined) config.sessionTimeout = o.sessionTimeoutMs;
+    if (o.rebalanceTimeoutMs !== undefined) config.rebalanceTimeout = o.rebalanceTimeoutMs;
+    if (o.heartbeatIntervalMs !== undefined) config.heartbeatInterval = o.heartbeatIntervalMs;
+    if (o.maxBytesPerPartition !== undefined) config.maxBytesPerPartition = o.maxBytesPerPartition;
+    config.maxWaitTimeInMs = o.maxWaitTimeMs ?? DEFAULT_MAX_WAIT_TIME_MS;
+    if (o.metadataMaxAgeMs !== undefined) config.metadataMaxAge = o.metadataMaxAgeMs;
+    return config;
+  }
+
+  private clientRunConfig(options: RunOptions): Parameters<ClientConsumer["run"]>[0] {
+    const config: NonNullable<Parameters<ClientConsumer["run"]>[0]> = {
+      autoCommit: options.autoCommit ?? true,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      eachBatchAutoResolve: options.autoResolveBatch ?? true,
+    };
+    if (options.autoCommitIntervalMs !== undefined) config.autoCommitInterval = options.autoCommitIntervalMs;
+    const { eachMessage, eachBatch } = options;
+    if (eachMessage) {
+      config.eachMessage = async (payload: EachMessagePayload) => {
+        const message = fromClientMessage(payload.topic, payload.partition, payload.message);
+        try {
+          await eachMessage(message, {
+            heartbeat: () => payload.heartbeat(),
+            pause: () => this.pausePartition(payload.topic, payload.partition),
+          });
+        } catch (error) {
+          await this.handleHandlerError(error, { topic: message.topic, partition: message.partition, offset: message.offset });
+        }
+      };
+    }
+    if (eachBatch) {
+      config.eachBatch = async (payload: EachBatchPayload) => {
+        const { topic, partition, highWatermark } = payload.batch;
+        const messages = payload.batch.messages.map((message) => fromClientMessage(topic, partition, message));
+        try {
+          await eachBatch(
+            { topic, partition, highWatermark, messages },
+            {
+              heartbeat: () => payload.heartbeat(),
+              pause: () => this.pausePartition(topic, partition),
+              resolveOffset: (offset) => payload.resolveOffset(offset),
+              isRunning: () => payload.isRunning(),
+              isStale: () => payload.isStale(),
+            },
+          );
+        } catch (error) {
+          await this.handleHandlerError(error, { topic, partition, offset: messages[0]?.offset ?? payload.batch.firstOffset() ?? "-1" });
+        }
+      };
+    }
+    return config;
+  }
+
+  private pausePartition(topic: string, partition: number): () => void {
+    this.pause([{ topic, partitions: [partition] }]);
+    return () => this.resume([{ topic, partitions: [partition] }]);
+  }
+
+  private async handleHandlerError(error: unknown, context: HandlerErrorContext): Promise<void> {
+    const policy = this.runOptions?.onHandlerError ?? defaultHandlerErrorPolicy;
+    let decision: HandlerErrorDecision;
+    try {
+      decision = await policy(error, context);
+    } catch (policyError) {
+      this.logger.error({ err: policyError, ...context }, "handler error policy failed; rethrowing");
+      decision = "rethrow";
+    }
+    this.deps.metrics.handlerError(this.groupId, decision);
+    if (decision === "skip") {
+      this.logger.warn({ err: error, ...context }, "kafka handler failed; skipping as the policy decided");
+      return;
+    }
+    this.logger.error({ err: error, ...context }, "kafka handler failed; kafkajs will retry");
+    throw error;
+  }
+
+  /**
+   * Applies this adapter's record of pauses for one topic onto kafkajs's state; `clearFirst`
+   * when kafkajs's state for the topic may disagree (otherwise it is fresh or already equal).
+   */
+  private applyPauses(inner: ClientConsumer, topic: string, clearFirst: boolean): void {
+    const state = this.paused.stateOf(topic);
+    if (clearFirst) inner.resume([{ topic }]);
+    if (state.all) {
+      inner.pause([{ topic }]);
+      if (state.except.length > 0) inner.resume([{ topic, partitions: state.except }]);
+    } else if (state.partitions.length > 0) {
+      inner.pause([{ topic, partitions: state.partitions }]);
+    }
+  }
+
+  private attach(inner: ClientConsumer): () => void {
+    const { events } = inner;
+    const metrics = this.deps.metrics;
+    const removers = [
+      instrumentNetwork(inner as unknown as InstrumentationSource, "consumer", metrics, this.logger),
+      inner.on(events.GROUP_JOIN, ({ payload }) => {
+        metrics.event("consumer", "group_join");
+        this.state = "running";
+        this.assigned = Object.entries(payload.memberAssignment)
+          .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
+          .sort((a, b) => a.topic.localeCompare(b.topic));
+        // A restart after a crash builds a new kafkajs consumer group that knows no pauses.
+        this.onLiveGroup(() => {
+          for (const state of this.paused.all()) this.applyPauses(inner, state.topic, false);
+        });
+        this.listeners.emit("groupJoin", {
+          groupId: payload.groupId,
+          memberId: payload.memberId,
+          leaderId: payload.leaderId,
+          isLeader: payload.isLeader,
+          assignment: this.assignment(),
+          durationMs: payload.duration,
+        });
+      }),
+      inner.on(events.REBALANCING, ({ payload }) => {
+        metrics.event("consumer", "rebalancing");
+        this.listeners.emit("rebalancing", { groupId: payload.groupId, memberId: payload.memberId });
+      }),
+      inner.on(events.CRASH, ({ payload }) => {
+        metrics.event("consumer", "crash");
+        if (this.inner !== inner) return; // an old consumer being replaced
+        this.state = payload.restart ? "restarting" : "crashed";
+        this.assigned = [];
+        this.listeners.emit("crash", {
+          groupId: payload.groupId,
+          error: toKafkaError(payload.error, "consume"),
+          restart: payload.restart,
+        });
+        // A vanished topic crashes kafkajs; matching the patterns again drops it.
+        if (hasPattern(this.options.topics)) this.refreshInBackground("crash");
+      }),
+      inner.on(events.REQUEST_TIMEOUT, ({ payload }) => {
+        this.listeners.emit("requestTimeout", {
+          broker: payload.broker,
+          api: payload.apiName,
+          pendingDurationMs: payload.pendingDuration,
+        });
+      }),
+      inner.on(events.STOP, () => metrics.event("consumer", "stop")),
+      inner.on(events.COMMIT_OFFSETS, () => metrics.event("consumer", "commit_offsets")),
+      inner.on(events.END_BATCH_PROCESS, ({ payload }) => metrics.batchDuration(this.groupId, payload.duration / 1000)),
+      inner.on(events.RECEIVED_UNSUBSCRIBED_TOPICS, ({ payload }) => {
+        metrics.event("consumer", "received_unsubscribed_topics");
+        // Another member of the group subscribes to more topics (it saw a new topic first).
+        this.logger.info({ topicsNotSubscribed: payload.topicsNotSubscribed }, "group assigned topics this member does not subscribe to");
+        if (hasPattern(this.options.topics)) this.refreshInBackground("unsubscribed-topics");
+      }),
+    ];
+    return () => {
+      for (const remove of removers) remove();
+    };
+  }
+}
+
+export function createKafkaConsumer(options: ConsumerOptions, deps: ConsumerDependencies): KafkaConsumer {
+  return new PatternAwareConsumer(options, deps);
+}

@@ -1,0 +1,36 @@
+/** What a consumer subscribes to: exact topic names and/or patterns matched against the cluster. */
+export type TopicSelector = string | RegExp;
+
+/** The topics a subscription covers, given the topics that exist now. Sorted, without duplicates. */
+export function resolveTopics(selectors: readonly TopicSelector[], existing: readonly string[]): string[] {
+  const resolved = new Set<string>();
+  for (const selector of selectors) {
+    if (typeof selector === "string") {
+      resolved.add(selector);
+      continue;
+    }
+    for (const topic of existing) {
+      // A global or sticky RegExp keeps state between test() calls; match on a fresh copy.
+      if (new RegExp(selector.source, selector.flags.replace(/[gy]/g, "")).test(topic)) resolved.add(topic);
+    }
+  }
+  return [...resolved].sort();
+}
+
+export function hasPattern(selectors: readonly TopicSelector[]): boolean {
+  return selectors.some((selector) => selector instanceof RegExp);
+}
+
+export interface TopicSetChange {
+  added: string[];
+  removed: string[];
+}
+
+export function diffTopics(before: readonly string[], after: readonly string[]): TopicSetChange {
+  const previous = new Set(before);
+  const next = new Set(after);
+  return {
+    added: after.filter((topic) => !previous.has(topic)),
+    removed: before.filter((topic) => !next.has(topic)),
+  };
+}
