@@ -32,3 +32,4 @@ export { RecordCodec, createRecordCodec, type RecordCodecDependencies } from "./
 export type * from "./internal-records.js";
 export { sampleEvent, sampleVersions } from "./sample-events.js";
 export { InMemorySchemaRegistry } from "./in-memory-schema-registry.js";
+export { deadLetterFor, type FailedRecord } from "./dead-letter.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ConfigError } from "@novatrade/domain";
+import { ConfigError, parseRetrySchedule } from "@novatrade/domain";
 
 /**
  * Parses a service's configuration once, at start-up, from environment variables. The schema's
@@ -59,4 +59,32 @@ export const commonEnv = {
   TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/).default("novatrade.webhooks."),
   /** Domain topic name; upstream producers write here. */
   DOMAIN_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]+$/).default("novatrade.events"),
+};
+
+/** Delays between attempts, e.g. `5s,5m,30m,2h` (units ms, s, m, h). */
+export function retryScheduleVar(defaultValue: string) {
+  return z
+    .string()
+    .default(defaultValue)
+    .transform((text, context) => {
+      try {
+        return parseRetrySchedule(text, "RETRY_SCHEDULE");
+      } catch (error) {
+        context.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
+}
+
+/** The default schedule of SPEC §4: ten attempts over about 72 hours. */
+export const DEFAULT_RETRY_SCHEDULE_TEXT = "5s,5m,30m,2h,5h,10h,14h,20h,20h";
+
+/** Variables the router and the senders must agree on. */
+export const pipelineEnv = {
+  /** Delays between attempts, stamped on every new delivery by the router; the sender reads one retry topic per distinct delay. */
+  RETRY_SCHEDULE: retryScheduleVar(DEFAULT_RETRY_SCHEDULE_TEXT),
+  /** Partitions of the shared topics created by the dispatcher (domain, outcomes, dead letters, retries). */
+  TOPIC_PARTITIONS: intVar(6, 1),
+  /** Partitions of each endpoint's delivery topic. */
+  DELIVERY_TOPIC_PARTITIONS: intVar(1, 1),
 };

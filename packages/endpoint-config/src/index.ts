@@ -1,0 +1,6 @@
+export * from "./endpoint-record.js";
+export * from "./endpoint-registration.js";
+export * from "./secret-box.js";
+export * from "./pipeline-topics.js";
+export * from "./endpoint-config-publisher.js";
+export * from "./endpoint-directory.js";

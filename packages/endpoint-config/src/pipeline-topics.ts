@@ -1,0 +1,48 @@
+import { deliveryTopic, retryTopics, topicNames, type TopicNaming } from "@novatrade/domain";
+import type { TopicSpec } from "@novatrade/kafka";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface PipelineTopicOptions {
+  naming: TopicNaming;
+  /** Partitions of the domain, outcome and dead-letter topics. */
+  partitions: number;
+  /** Partitions of each endpoint's delivery topic. */
+  deliveryTopicPartitions: number;
+  /** Retry tiers of the retry schedule in use (`retryTiers(schedule).length`). */
+  retryTierCount: number;
+}
+
+/**
+ * Retention of delivery topics: 30 days of history must stay re-readable for replay, plus a
+ * day so a replay of "the last 30 days" started late still finds its first records.
+ */
+export const DELIVERY_TOPIC_RETENTION_MS = 31 * DAY_MS;
+/** Retry topics hold a delivery for at most one delay (20 h by default); keep 4 days. */
+export const RETRY_TOPIC_RETENTION_MS = 4 * DAY_MS;
+
+export function deliveryTopicSpec(options: Pick<PipelineTopicOptions, "naming" | "deliveryTopicPartitions">, endpointId: string): TopicSpec {
+  return {
+    topic: deliveryTopic(options.naming, endpointId),
+    partitions: options.deliveryTopicPartitions,
+    config: { "retention.ms": String(DELIVERY_TOPIC_RETENTION_MS), "cleanup.policy": "delete" },
+  };
+}
+
+/** Every topic of the pipeline except the per-endpoint delivery topics. */
+export function pipelineTopicSpecs(options: PipelineTopicOptions): TopicSpec[] {
+  const names = topicNames(options.naming);
+  const retention = (days: number) => ({ "retention.ms": String(days * DAY_MS) });
+  return [
+    { topic: names.domain, partitions: options.partitions, config: retention(7) },
+    // Compacted: the latest record per endpoint is its whole configuration, forever.
+    { topic: names.endpointConfig, partitions: 1, config: { "cleanup.policy": "compact", "min.compaction.lag.ms": "0" } },
+    { topic: names.deliveryOutcome, partitions: options.partitions, config: retention(31) },
+    { topic: names.deadLetter, partitions: options.partitions, config: retention(31) },
+    ...retryTopics(options.naming, options.retryTierCount).map((topic) => ({
+      topic,
+      partitions: options.partitions,
+      config: { "retention.ms": String(RETRY_TOPIC_RETENTION_MS) },
+    })),
+  ];
+}

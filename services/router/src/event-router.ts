@@ -1,0 +1,169 @@
+import {
+  DecodeError,
+  deliveryId,
+  deliveryTopic,
+  isMetaEventType,
+  NovatradeError,
+  SchemaVersionUnavailableError,
+  selectMatchingEndpoints,
+  topicNames,
+  ValidationError,
+  type RetrySchedule,
+  type TopicNaming,
+} from "@novatrade/domain";
+import { deadLetterFor, type DeliveryOutcomeRecord, type DeliveryRequestRecord, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
+import type { EndpointConfig } from "@novatrade/endpoint-config";
+import type { KafkaMessage, OutgoingMessage } from "@novatrade/kafka";
+import type { RouterMetrics } from "./metrics.js";
+
+/** A record the router writes, with the topic it goes to. */
+export interface RoutedRecord {
+  topic: string;
+  message: OutgoingMessage;
+  /** Set on delivery requests: the endpoint whose delivery topic `topic` is. */
+  endpointId?: string;
+}
+
+export interface EventRouterDeps {
+  codec: EventCodec;
+  records: RecordCodec;
+  /** The current endpoints (the directory's view). */
+  endpoints: () => Iterable<EndpointConfig>;
+  naming: TopicNaming;
+  retrySchedule: RetrySchedule;
+  metrics: RouterMetrics;
+  /** Epoch milliseconds. */
+  now: () => number;
+}
+
+/** Header names on delivery requests; the sender and tools read them without decoding. */
+export const DELIVERY_HEADERS = {
+  deliveryId: "novatrade-delivery-id",
+  eventId: "novatrade-event-id",
+  eventType: "novatrade-event-type",
+} as const;
+
+/**
+ * Turns one domain-topic record into what must be written for it: a delivery request per
+ * matching endpoint, a skipped outcome where no accepted version can be produced, or a dead
+ * letter when the record is not a valid event. Never throws for bad input; throws only for
+ * trouble that retrying can fix (the registry could not be reached), so the batch is retried.
+ */
+export class EventRouter {
+  readonly #deps: EventRouterDeps;
+  readonly #topics;
+
+  constructor(deps: EventRouterDeps) {
+    this.#deps = deps;
+    this.#topics = topicNames(deps.naming);
+  }
+
+  async route(message: KafkaMessage): Promise<RoutedRecord[]> {
+    const { codec, metrics } = this.#deps;
+    let decoded;
+    try {
+      if (message.value === null) throw new DecodeError("record has no value");
+      decoded = await codec.decode(message.value);
+    } catch (error) {
+      if (error instanceof NovatradeError && error.retriable) throw error;
+      if (error instanceof DecodeError || error instanceof ValidationError) {
+        metrics.events.inc({ outcome: "dead_lettered" });
+        metrics.deadLetters.inc({ error_class: error.name });
+        return [await this.#deadLetter(message, error)];
+      }
+      throw error;
+    }
+
+    const { envelope } = decoded;
+    if (envelope.source === "API") {
+      // No echo: whoever called the API already knows what happened.
+      metrics.events.inc({ outcome: "echo_suppressed" });
+      return [];
+    }
+    const endpoints = selectMatchingEndpoints(this.#deps.endpoints(), envelope);
+    if (endpoints.length === 0) {
+      metrics.events.inc({ outcome: "no_match" });
+      return [];
+    }
+    metrics.events.inc({ outcome: "routed" });
+
+    const now = this.#deps.now();
+    const routed: RoutedRecord[] = [];
+    for (const endpoint of endpoints) {
+      const id = deliveryId(envelope.id, endpoint.endpointId);
+      let rendered;
+      try {
+        rendered = codec.render(decoded, endpoint.acceptedSchemaVersions);
+      } catch (error) {
+        if (!(error instanceof SchemaVersionUnavailableError)) throw error;
+        metrics.skipped.inc({ event_type: envelope.type });
+        routed.push(await this.#skipped(id, envelope, endpoint, error, now));
+        continue;
+      }
+      const request: DeliveryRequestRecord = {
+        deliveryId: id,
+        eventId: envelope.id,
+        eventType: envelope.type,
+        endpointId: endpoint.endpointId,
+        organizationUuid: envelope.organizationUuid,
+        partnerUuid: envelope.partnerUuid,
+        schemaVersion: rendered.schemaVersion,
+        body: rendered.body,
+        attempt: 1,
+        retrySchedule: [...this.#deps.retrySchedule],
+        firstAttemptAt: null,
+        notBefore: now,
+        isMeta: isMetaEventType(envelope.type),
+        replayId: null,
+        createdAt: now,
+      };
+      metrics.deliveries.inc({ event_type: envelope.type });
+      routed.push({
+        topic: deliveryTopic(this.#deps.naming, endpoint.endpointId),
+        endpointId: endpoint.endpointId,
+        message: {
+          key: envelope.id,
+          value: await this.#deps.records.encode("delivery-request", request),
+          headers: { [DELIVERY_HEADERS.deliveryId]: id, [DELIVERY_HEADERS.eventId]: envelope.id, [DELIVERY_HEADERS.eventType]: envelope.type },
+        },
+      });
+    }
+    return routed;
+  }
+
+  async #skipped(
+    id: string,
+    envelope: { id: string; type: string; organizationUuid: string },
+    endpoint: EndpointConfig,
+    error: SchemaVersionUnavailableError,
+    now: number,
+  ): Promise<RoutedRecord> {
+    const outcome: DeliveryOutcomeRecord = {
+      deliveryId: id,
+      eventId: envelope.id,
+      eventType: envelope.type,
+      endpointId: endpoint.endpointId,
+      organizationUuid: envelope.organizationUuid,
+      attempt: 0,
+      result: "SKIPPED",
+      statusCode: null,
+      latencyMs: null,
+      responseBody: null,
+      errorClass: "schema_version_unavailable",
+      errorMessage: error.message,
+      attemptedAt: now,
+      nextAttemptAt: null,
+      replayId: null,
+    };
+    return {
+      topic: this.#topics.deliveryOutcome,
+      message: { key: endpoint.endpointId, value: await this.#deps.records.encode("delivery-outcome", outcome) },
+    };
+  }
+
+  async #deadLetter(message: KafkaMessage, error: Error): Promise<RoutedRecord> {
+    const value = await this.#deps.records.encode("dead-letter", deadLetterFor(message, error, "router", this.#deps.now()));
+    return { topic: this.#topics.deadLetter, message: { key: message.key, value, headers: { "novatrade-error-class": error.name } } };
+  }
+
+}

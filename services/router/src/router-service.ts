@@ -1,0 +1,86 @@
+import type { Logger } from "pino";
+import { topicNames, type TopicNaming } from "@novatrade/domain";
+import { deliveryTopicSpec } from "@novatrade/endpoint-config";
+import { nextOffset, type KafkaClient, type KafkaConsumer, type KafkaProducer, type OutgoingMessage } from "@novatrade/kafka";
+import type { EventRouter } from "./event-router.js";
+
+export interface RouterServiceDeps {
+  kafka: KafkaClient;
+  producer: KafkaProducer;
+  router: EventRouter;
+  naming: TopicNaming;
+  groupId: string;
+  deliveryTopicPartitions: number;
+  logger: Logger;
+}
+
+/**
+ * The router's consumer loop: reads the domain topic in batches, writes what each record
+ * routes to, and commits a batch's offsets only after every write of the batch was
+ * acknowledged. A crash between the two re-routes the batch: the sender and receivers see a
+ * duplicate with the same delivery and event ids, never a gap (at-least-once).
+ */
+export class RouterService {
+  readonly #deps: RouterServiceDeps;
+  readonly #knownEndpoints = new Set<string>();
+  #consumer: KafkaConsumer | null = null;
+
+  constructor(deps: RouterServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, naming, groupId, logger } = this.#deps;
+    const consumer = kafka.createConsumer({ groupId, topics: [topicNames(naming).domain], fromBeginning: true });
+    this.#consumer = consumer;
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async (batch, context) => {
+        const outgoing = new Map<string, OutgoingMessage[]>();
+        const deliveryEndpoints = new Set<string>();
+        for (const message of batch.messages) {
+          if (!context.isRunning() || context.isStale()) break;
+          for (const record of await this.#deps.router.route(message)) {
+            const list = outgoing.get(record.topic) ?? [];
+            list.push(record.message);
+            outgoing.set(record.topic, list);
+            if (record.endpointId !== undefined) deliveryEndpoints.add(record.endpointId);
+          }
+          context.resolveOffset(message.offset);
+        }
+        await this.#ensureDeliveryTopics(deliveryEndpoints);
+        await Promise.all([...outgoing].map(([topic, messages]) => this.#deps.producer.send(topic, messages)));
+        const last = batch.messages.at(-1);
+        if (last) await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) }]);
+        await context.heartbeat();
+      },
+      onHandlerError: (error, context) => {
+        logger.error({ err: error, ...context }, "routing a batch failed; it will be retried");
+        return "rethrow";
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer?.disconnect();
+    this.#consumer = null;
+  }
+
+  isHealthy(): boolean {
+    const status = this.#consumer?.status();
+    return status === "running" || status === "starting" || status === "restarting";
+  }
+
+  /**
+   * An endpoint's delivery topic is made when the endpoint is created; this covers one whose
+   * topic was lost or predates that, once per endpoint per process.
+   */
+  async #ensureDeliveryTopics(endpointIds: Set<string>): Promise<void> {
+    const missing = [...endpointIds].filter((id) => !this.#knownEndpoints.has(id));
+    if (missing.length === 0) return;
+    const options = { naming: this.#deps.naming, deliveryTopicPartitions: this.#deps.deliveryTopicPartitions };
+    await this.#deps.kafka.admin.ensureTopics(missing.map((id) => deliveryTopicSpec(options, id)));
+    for (const id of missing) this.#knownEndpoints.add(id);
+  }
+}
