@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { loadSchemaCatalogue, registerSchemas } from "@novatrade/event-codec";
 import { infraEnv } from "./infra-env.js";
 
 function reachable(hostPort: string): Promise<boolean> {
@@ -31,4 +32,6 @@ export default async function globalSetup(): Promise<void> {
   if (missing.length > 0) {
     throw new Error(`integration tests need ${missing.join(", ")}: run \`make infra-up\` first (or set KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL)`);
   }
+  // The real subjects, as `make schemas` registers them; idempotent, so a warm registry is quick.
+  await registerSchemas(infraEnv.schemaRegistryUrl, await loadSchemaCatalogue());
 }

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { boolVar, commonEnv, pipelineEnv, intVar, parseEnv, stringVar } from "@novatrade/service-runtime";
+
+/** Sender configuration, parsed once in main.ts. */
+export function loadConfig(env: Record<string, string | undefined>) {
+  return parseEnv(
+    {
+      ...commonEnv,
+      ...pipelineEnv,
+      SENDER_GROUP_ID: z.string().min(1).optional(),
+      /** ± share of each retry delay drawn at random, so retries of one outage spread out. */
+      SENDER_RETRY_JITTER_RATIO: z.coerce.number().min(0).max(0.5).default(0.1),
+      /** Whole attempt, connect to the last response byte kept, in milliseconds. */
+      SENDER_HTTP_TIMEOUT_MS: intVar(10_000, 100),
+      /** TCP + TLS connect, in milliseconds. */
+      SENDER_CONNECT_TIMEOUT_MS: intVar(5_000, 50),
+      /** Response bytes kept in the history. */
+      SENDER_MAX_RESPONSE_BYTES: intVar(4_096, 0),
+      /** Attempts in flight in this process, all endpoints together. */
+      SENDER_GLOBAL_MAX_IN_FLIGHT: intVar(500, 1),
+      /** Deliveries buffered per endpoint before its delivery topic stops being read. */
+      SENDER_ENDPOINT_BACKLOG_LIMIT: intVar(200, 1),
+      /** How often finished offsets are committed, in milliseconds. */
+      SENDER_COMMIT_INTERVAL_MS: intVar(1_000, 10),
+      /** How often new delivery topics are looked for, in milliseconds. */
+      SENDER_TOPIC_REFRESH_MS: intVar(30_000, 100),
+      /** Development and tests only: loopback and private addresses, plain http. */
+      SENDER_ALLOW_LOOPBACK: boolVar(false),
+      SENDER_ALLOW_PRIVATE_NETWORKS: boolVar(false),
+      SENDER_ALLOW_HTTP: boolVar(false),
+      SENDER_USER_AGENT: stringVar("Novatrade-Webhooks/1.0"),
+      /** 32 bytes, base64: opens the endpoints' signing secrets. */
+      ENDPOINT_SECRETS_KEY: z.string().min(1, "is required (32 random bytes, base64)"),
+      SENDER_OPS_HOST: stringVar("127.0.0.1"),
+      SENDER_OPS_PORT: intVar(9402),
+    },
+    env,
+  );
+}
+
+export type SenderConfig = ReturnType<typeof loadConfig>;

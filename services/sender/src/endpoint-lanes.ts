@@ -1,0 +1,132 @@
+/**
+ * Per-endpoint work lanes: each endpoint runs at most its own `maxInFlight` attempts at once,
+ * and all endpoints together at most `globalMaxInFlight`. A lane that is held (endpoint paused)
+ * starts nothing and keeps its jobs. A slow endpoint fills only its own lane, so it never delays
+ * another endpoint's deliveries (SPEC §4, isolation); the global bound only caps the process.
+ */
+export interface LaneJob {
+  run(): Promise<void>;
+}
+
+interface Lane {
+  queue: LaneJob[];
+  inFlight: number;
+  maxInFlight: number;
+  held: boolean;
+}
+
+export class EndpointLanes {
+  readonly #lanes = new Map<string, Lane>();
+  readonly #globalMaxInFlight: number;
+  #globalInFlight = 0;
+  /** Endpoints with startable work, in arrival order, so global capacity is shared fairly. */
+  readonly #ready: string[] = [];
+  readonly #onJobError: (endpointId: string, error: unknown) => void;
+  readonly #idleWaiters: Array<() => void> = [];
+
+  constructor(options: { globalMaxInFlight: number; onJobError: (endpointId: string, error: unknown) => void }) {
+    this.#globalMaxInFlight = options.globalMaxInFlight;
+    this.#onJobError = options.onJobError;
+  }
+
+  submit(endpointId: string, maxInFlight: number, job: LaneJob): void {
+    const lane = this.#lane(endpointId);
+    lane.maxInFlight = maxInFlight;
+    lane.queue.push(job);
+    this.#markReady(endpointId);
+    this.#pump();
+  }
+
+  /** Stop starting this endpoint's jobs; running ones finish. */
+  hold(endpointId: string): void {
+    this.#lane(endpointId).held = true;
+  }
+
+  release(endpointId: string): void {
+    const lane = this.#lanes.get(endpointId);
+    if (!lane || !lane.held) return;
+    lane.held = false;
+    this.#markReady(endpointId);
+    this.#pump();
+  }
+
+  isHeld(endpointId: string): boolean {
+    return this.#lanes.get(endpointId)?.held ?? false;
+  }
+
+  /** Jobs waiting (not started) plus running, for back-pressure decisions. */
+  backlog(endpointId: string): number {
+    const lane = this.#lanes.get(endpointId);
+    return lane ? lane.queue.length + lane.inFlight : 0;
+  }
+
+  /** Removes and returns the jobs not yet started (e.g. to park them elsewhere). */
+  drainQueued(endpointId: string): LaneJob[] {
+    const lane = this.#lanes.get(endpointId);
+    if (!lane) return [];
+    return lane.queue.splice(0, lane.queue.length);
+  }
+
+  get globalInFlight(): number {
+    return this.#globalInFlight;
+  }
+
+  /** Resolves when nothing runs (queued jobs of held lanes do not count). */
+  whenIdle(): Promise<void> {
+    if (this.#globalInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #lane(endpointId: string): Lane {
+    let lane = this.#lanes.get(endpointId);
+    if (!lane) {
+      lane = { queue: [], inFlight: 0, maxInFlight: 1, held: false };
+      this.#lanes.set(endpointId, lane);
+    }
+    return lane;
+  }
+
+  #markReady(endpointId: string): void {
+    if (!this.#ready.includes(endpointId)) this.#ready.push(endpointId);
+  }
+
+  #pump(): void {
+    let index = 0;
+    while (this.#globalInFlight < this.#globalMaxInFlight && index < this.#ready.length) {
+      const endpointId = this.#ready[index]!;
+      const lane = this.#lanes.get(endpointId);
+      if (!lane || lane.held || lane.queue.length === 0) {
+        this.#ready.splice(index, 1);
+        continue;
+      }
+      if (lane.inFlight >= lane.maxInFlight) {
+        index++;
+        continue;
+      }
+      const job = lane.queue.shift()!;
+      lane.inFlight++;
+      this.#globalInFlight++;
+      // Round robin: the endpoint goes to the back so one busy endpoint cannot take every slot.
+      this.#ready.splice(index, 1);
+      if (lane.queue.length > 0) this.#ready.push(endpointId);
+      void this.#runJob(endpointId, lane, job);
+    }
+  }
+
+  async #runJob(endpointId: string, lane: Lane, job: LaneJob): Promise<void> {
+    try {
+      await job.run();
+    } catch (error) {
+      this.#onJobError(endpointId, error);
+    } finally {
+      lane.inFlight--;
+      this.#globalInFlight--;
+      // Back of the line: whoever waited while this endpoint ran goes first.
+      const index = this.#ready.indexOf(endpointId);
+      if (index >= 0) this.#ready.splice(index, 1);
+      if (lane.queue.length > 0) this.#ready.push(endpointId);
+      this.#pump();
+      if (this.#globalInFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { randomInt } from "node:crypto";
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import { retryTiers, topicNames, validateTopicNaming } from "@novatrade/domain";
+import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
+import { EndpointDirectory, pipelineTopicSpecs, SecretBox } from "@novatrade/endpoint-config";
+import { createKafka } from "@novatrade/kafka";
+import { createEventProducer } from "@novatrade/producer";
+import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
+import { systemClock, type Clock } from "./clock.js";
+import type { SenderConfig } from "./config.js";
+import { createHttpDelivery } from "./http-delivery.js";
+import { createSenderMetrics } from "./metrics.js";
+import { SenderService } from "./sender-service.js";
+
+export interface SenderApp {
+  directory: EndpointDirectory;
+  service: SenderService;
+}
+
+/**
+ * Builds and starts the sender from its configuration: the wiring main.ts runs, and the one the
+ * integration tests run in-process (with their own clock if they like). Every started part
+ * registers its stop with `onStop`.
+ */
+export async function startSender(
+  config: SenderConfig,
+  deps: { logger: Logger; registry: Registry; onStop: (stop: StopFunction) => void; clock?: Clock },
+): Promise<SenderApp> {
+  const { logger, registry, onStop } = deps;
+
+  const naming = validateTopicNaming({ prefix: config.TOPIC_PREFIX, domainTopic: config.DOMAIN_TOPIC });
+  const secretBox = SecretBox.fromBase64Key(config.ENDPOINT_SECRETS_KEY);
+  const catalogue = await loadSchemaCatalogue();
+  const schemaRegistry = new SchemaRegistry({ host: config.SCHEMA_REGISTRY_URL });
+  const codec = createEventCodec({ registry: schemaRegistry, catalogue });
+  const records = createRecordCodec({ registry: schemaRegistry, catalogue });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "novatrade-sender", logger, registry, metricsPrefix: "novatrade_kafka_" });
+  onStop(() => kafka.disconnect());
+  const retryTierCount = retryTiers(config.RETRY_SCHEDULE).length;
+  await kafka.admin.ensureTopics(pipelineTopicSpecs({ naming, partitions: config.TOPIC_PARTITIONS, deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS, retryTierCount }));
+
+  const directory = new EndpointDirectory({ kafka, records, naming, logger: logger.child({ component: "endpoint-directory" }), service: "sender" });
+  await directory.start();
+  onStop(() => directory.stop());
+
+  const producer = kafka.createProducer();
+  await producer.connect();
+  const http = createHttpDelivery({
+    connectTimeoutMs: config.SENDER_CONNECT_TIMEOUT_MS,
+    totalTimeoutMs: config.SENDER_HTTP_TIMEOUT_MS,
+    maxResponseBytes: config.SENDER_MAX_RESPONSE_BYTES,
+    connectionsPerOrigin: 32,
+    userAgent: config.SENDER_USER_AGENT,
+    allowLoopback: config.SENDER_ALLOW_LOOPBACK,
+    allowPrivateNetworks: config.SENDER_ALLOW_PRIVATE_NETWORKS,
+    allowHttp: config.SENDER_ALLOW_HTTP,
+  });
+  onStop(() => http.close());
+
+  const service = new SenderService({
+    kafka,
+    producer,
+    records,
+    metaEvents: createEventProducer({ producer, codec, catalogue, domainTopic: topicNames(naming).domain }),
+    directory,
+    http,
+    secretBox,
+    naming,
+    retryTierCount,
+    deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
+    groupId: config.SENDER_GROUP_ID ?? `${config.TOPIC_PREFIX}sender`,
+    jitterRatio: config.SENDER_RETRY_JITTER_RATIO,
+    globalMaxInFlight: config.SENDER_GLOBAL_MAX_IN_FLIGHT,
+    endpointBacklogLimit: config.SENDER_ENDPOINT_BACKLOG_LIMIT,
+    commitIntervalMs: config.SENDER_COMMIT_INTERVAL_MS,
+    topicRefreshMs: config.SENDER_TOPIC_REFRESH_MS,
+    clock: deps.clock ?? systemClock,
+    random: () => randomInt(0, 2 ** 32) / 2 ** 32,
+    metrics: createSenderMetrics(registry),
+    logger: logger.child({ component: "sender" }),
+  });
+  await service.start();
+  onStop(() => service.stop());
+
+  const ops = await startOpsServer({ registry, host: config.SENDER_OPS_HOST, port: config.SENDER_OPS_PORT, isHealthy: () => service.isHealthy() });
+  onStop(() => ops.close());
+  return { directory, service };
+}
