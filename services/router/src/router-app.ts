@@ -1,0 +1,76 @@
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import { retryTiers, topicNames, validateTopicNaming } from "@novatrade/domain";
+import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
+import { EndpointDirectory, pipelineTopicSpecs } from "@novatrade/endpoint-config";
+import { createKafka } from "@novatrade/kafka";
+import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
+import type { RouterConfig } from "./config.js";
+import { EventRouter } from "./event-router.js";
+import { createRouterMetrics } from "./metrics.js";
+import { RouterService } from "./router-service.js";
+
+export interface RouterApp {
+  directory: EndpointDirectory;
+  service: RouterService;
+}
+
+/**
+ * Builds and starts the router from its configuration: the wiring main.ts runs, and the one the
+ * integration tests run in-process. Every started part registers its stop with `onStop`.
+ */
+export async function startRouter(
+  config: RouterConfig,
+  deps: { logger: Logger; registry: Registry; onStop: (stop: StopFunction) => void; now?: () => number },
+): Promise<RouterApp> {
+  const { logger, registry, onStop } = deps;
+
+  const naming = validateTopicNaming({ prefix: config.TOPIC_PREFIX, domainTopic: config.DOMAIN_TOPIC });
+  const catalogue = await loadSchemaCatalogue();
+  const schemaRegistry = new SchemaRegistry({ host: config.SCHEMA_REGISTRY_URL });
+  const codec = createEventCodec({ registry: schemaRegistry, catalogue });
+  const records = createRecordCodec({ registry: schemaRegistry, catalogue });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "novatrade-router", logger, registry, metricsPrefix: "novatrade_kafka_" });
+  onStop(() => kafka.disconnect());
+
+  await kafka.admin.ensureTopics(
+    pipelineTopicSpecs({
+      naming,
+      partitions: config.TOPIC_PARTITIONS,
+      deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
+      retryTierCount: retryTiers(config.RETRY_SCHEDULE).length,
+    }),
+  );
+  const directory = new EndpointDirectory({ kafka, records, naming, logger: logger.child({ component: "endpoint-directory" }), service: "router" });
+  await directory.start();
+  onStop(() => directory.stop());
+
+  const producer = kafka.createProducer();
+  await producer.connect();
+  const router = new EventRouter({
+    codec,
+    records,
+    endpoints: () => directory.all(),
+    naming,
+    retrySchedule: config.RETRY_SCHEDULE,
+    metrics: createRouterMetrics(registry),
+    now: deps.now ?? Date.now,
+  });
+  const service = new RouterService({
+    kafka,
+    producer,
+    router,
+    naming,
+    groupId: config.ROUTER_GROUP_ID ?? `${config.TOPIC_PREFIX}router`,
+    deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
+    logger: logger.child({ component: "router" }),
+  });
+  await service.start();
+  onStop(() => service.stop());
+
+  const ops = await startOpsServer({ registry, host: config.ROUTER_OPS_HOST, port: config.ROUTER_OPS_PORT, isHealthy: () => service.isHealthy() });
+  onStop(() => ops.close());
+  logger.info({ domainTopic: topicNames(naming).domain, opsPort: ops.port }, "routing");
+  return { directory, service };
+}
