@@ -57,6 +57,11 @@ export const commonEnv = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Prefix of every topic name, so several installations can share one cluster. */
   TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/).default("novatrade.webhooks."),
+  /**
+   * How long a silent consumer keeps its partitions, in milliseconds. After a crash, that
+   * member's partitions wait this long before another member takes them over.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: intVar(30_000, 6_000),
   /** Domain topic name; upstream producers write here. */
   DOMAIN_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]+$/).default("novatrade.events"),
 };

@@ -64,6 +64,7 @@ export async function startRouter(
     naming,
     groupId: config.ROUTER_GROUP_ID ?? `${config.TOPIC_PREFIX}router`,
     deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     logger: logger.child({ component: "router" }),
   });
   await service.start();

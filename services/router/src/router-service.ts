@@ -11,6 +11,8 @@ export interface RouterServiceDeps {
   naming: TopicNaming;
   groupId: string;
   deliveryTopicPartitions: number;
+  /** Milliseconds. */
+  sessionTimeoutMs: number;
   logger: Logger;
 }
 
@@ -31,7 +33,13 @@ export class RouterService {
 
   async start(): Promise<void> {
     const { kafka, naming, groupId, logger } = this.#deps;
-    const consumer = kafka.createConsumer({ groupId, topics: [topicNames(naming).domain], fromBeginning: true });
+    const consumer = kafka.createConsumer({
+      groupId,
+      topics: [topicNames(naming).domain],
+      fromBeginning: true,
+      sessionTimeoutMs: this.#deps.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.floor(this.#deps.sessionTimeoutMs / 10),
+    });
     this.#consumer = consumer;
     await consumer.run({
       autoCommit: false,

@@ -87,7 +87,7 @@ export function classifyError(error: unknown): AttemptErrorClass {
   if (findInCauseChain(error, (e) => e instanceof BlockedAddressError || e.code === "ERR_BLOCKED_ADDRESS")) {
     return "blocked_address";
   }
-  const coded = findInCauseChain(error, (e) => typeof e.code === "string" || e.name === "TimeoutError");
+  const coded = findInCauseChain(error, (e) => typeof e.code === "string" || e.name === "TimeoutError" || e.name === "AbortError");
   const code = typeof coded?.code === "string" ? coded.code : "";
   if (coded?.name === "TimeoutError" || coded?.name === "AbortError") return "timeout";
   if (

@@ -44,6 +44,8 @@ export interface SenderServiceDeps {
   commitIntervalMs: number;
   /** Milliseconds. */
   topicRefreshMs: number;
+  /** Milliseconds. */
+  sessionTimeoutMs: number;
   clock: Clock;
   random: () => number;
   metrics: SenderMetrics;
@@ -107,11 +109,13 @@ export class SenderService {
       topics: [deliveryTopicPattern(naming)],
       fromBeginning: true,
       topicRefreshIntervalMs: this.#deps.topicRefreshMs,
+      ...this.#groupTimeouts(),
     });
     const retry = kafka.createConsumer({
       groupId: `${groupId}.retry`,
       topics: retryTopics(naming, this.#deps.retryTierCount),
       fromBeginning: true,
+      ...this.#groupTimeouts(),
     });
     this.#consumers.delivery = delivery;
     this.#consumers.retry = retry;
@@ -151,6 +155,10 @@ export class SenderService {
     for (const cancel of this.#heldPartitions.values()) cancel();
     this.#heldPartitions.clear();
     await Promise.all(Object.values(this.#consumers).map((consumer) => consumer.disconnect()));
+  }
+
+  #groupTimeouts() {
+    return { sessionTimeoutMs: this.#deps.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(this.#deps.sessionTimeoutMs / 10) };
   }
 
   isHealthy(): boolean {
