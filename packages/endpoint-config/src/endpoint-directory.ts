@@ -27,6 +27,8 @@ export interface EndpointDirectoryDeps {
 export class EndpointDirectory {
   readonly #deps: EndpointDirectoryDeps;
   readonly #endpoints = new Map<string, EndpointConfig>();
+  /** Endpoints whose tombstone this view has read (until compaction removes it from the topic). */
+  readonly #deleted = new Set<string>();
   readonly #listeners = new Set<EndpointChangeListener>();
   readonly #topic: string;
   readonly #groupId: string;
@@ -40,6 +42,14 @@ export class EndpointDirectory {
 
   get(endpointId: string): EndpointConfig | undefined {
     return this.#endpoints.get(endpointId);
+  }
+
+  /**
+   * True once the endpoint's deletion was read. An endpoint that is neither known nor deleted
+   * may simply not have reached this view yet (another process registered it a moment ago).
+   */
+  isDeleted(endpointId: string): boolean {
+    return this.#deleted.has(endpointId);
   }
 
   all(): IterableIterator<EndpointConfig> {
@@ -106,8 +116,10 @@ export class EndpointDirectory {
       // revision check only guards against an older writer racing a newer one.
       if (previous && previous.revision > current.revision) return;
       this.#endpoints.set(endpointId, current);
+      this.#deleted.delete(endpointId);
     } else {
       this.#endpoints.delete(endpointId);
+      this.#deleted.add(endpointId);
     }
     for (const listener of this.#listeners) {
       try {

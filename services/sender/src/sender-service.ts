@@ -59,6 +59,9 @@ interface TopicRecord {
   message: OutgoingMessage;
 }
 
+/** How long a delivery for an endpoint this sender has not heard of waits for it, in milliseconds. */
+export const UNKNOWN_ENDPOINT_GRACE_MS = 60_000;
+
 /** Header on a delivery request moved back to its endpoint's topic while the endpoint is paused. */
 export const PARKED_HEADER = "novatrade-parked";
 
@@ -86,6 +89,8 @@ export class SenderService {
   readonly #heldPartitions = new Map<string, () => void>();
   /** Endpoints whose delivery topic is paused because their lane is full. */
   readonly #backlogged = new Set<string>();
+  /** Endpoints seen in deliveries but not (yet) in the directory, since when (epoch ms). */
+  readonly #unknownSince = new Map<string, number>();
   readonly #topics;
   #commitTimer: NodeJS.Timeout | null = null;
   #refreshPending = false;
@@ -201,6 +206,18 @@ export class SenderService {
       return false;
     }
     const endpoint = this.#deps.directory.get(request.endpointId);
+    if (!endpoint && !this.#deps.directory.isDeleted(request.endpointId)) {
+      // Registered a moment ago and not in this view yet: wait for it rather than skip a
+      // delivery the router rightly made. Past the grace period it is an endpoint nobody knows.
+      const since = this.#unknownSince.get(request.endpointId) ?? now;
+      this.#unknownSince.set(request.endpointId, since);
+      if (now - since < UNKNOWN_ENDPOINT_GRACE_MS) {
+        this.#holdPartitionUntil(consumer, message, 500);
+        return false;
+      }
+    } else {
+      this.#unknownSince.delete(request.endpointId);
+    }
     if (source === "retry" && endpoint?.status === "PAUSED") {
       tracker.begin(message.topic, message.partition, message.offset);
       await this.#durably(() => this.#park(request));
@@ -233,7 +250,7 @@ export class SenderService {
     const { clock, metrics } = this.#deps;
     const endpoint = this.#deps.directory.get(request.endpointId);
     if (!endpoint || endpoint.status === "DISABLED") {
-      const reason = endpoint ? "endpoint_disabled" : "endpoint_deleted";
+      const reason = endpoint ? "endpoint_disabled" : this.#deps.directory.isDeleted(request.endpointId) ? "endpoint_deleted" : "endpoint_unknown";
       metrics.skipped.inc({ reason });
       const skipped = await this.#outcome(request, "SKIPPED", null, clock.now(), { errorClass: reason });
       await this.#durably(() => this.#send([skipped]));
