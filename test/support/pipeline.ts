@@ -72,6 +72,8 @@ export interface Pipeline {
   /** Decoded domain events, meta events included. */
   domainEvents: RecordedTopic<EventEnvelope>;
   router: RouterApp | null;
+  /** The running router's metrics registry (novatrade_router_*), for assertions on its counters. */
+  routerRegistry: Registry | null;
   sender: SenderApp | null;
   startRouter(): Promise<RouterApp>;
   stopRouter(): Promise<void>;
@@ -147,6 +149,9 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       eachMessage: async (message) => {
         if (message.value) list.push(await decode(message.value));
       },
+      // The domain topic may hold poison records (dead-letter tests): the recorder skips what it
+      // cannot decode instead of retrying it forever.
+      onHandlerError: () => "skip",
     });
     return {
       records: list,
@@ -177,14 +182,18 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     deadLetters,
     domainEvents,
     router: null,
+    routerRegistry: null,
     sender: null,
     async startRouter() {
-      pipeline.router = await startRouter(loadRouterConfig(env), { logger, registry: new Registry(), onStop: (stop) => stops.router.push(stop) });
+      const registry = new Registry();
+      pipeline.router = await startRouter(loadRouterConfig(env), { logger, registry, onStop: (stop) => stops.router.push(stop) });
+      pipeline.routerRegistry = registry;
       return pipeline.router;
     },
     async stopRouter() {
       await stopAll(stops.router);
       pipeline.router = null;
+      pipeline.routerRegistry = null;
     },
     async startSender() {
       pipeline.sender = await startSender(loadSenderConfig(env), { logger, registry: new Registry(), onStop: (stop) => stops.sender.push(stop) });

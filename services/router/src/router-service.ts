@@ -44,9 +44,13 @@ export class RouterService {
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: 3,
+      // The loop may stop early (stopping, or a seek made the batch stale): only what was
+      // routed is resolved and committed, the rest is read again.
+      autoResolveBatch: false,
       eachBatch: async (batch, context) => {
         const outgoing = new Map<string, OutgoingMessage[]>();
         const deliveryEndpoints = new Set<string>();
+        let lastRouted: string | null = null;
         for (const message of batch.messages) {
           if (!context.isRunning() || context.isStale()) break;
           for (const record of await this.#deps.router.route(message)) {
@@ -55,12 +59,14 @@ export class RouterService {
             outgoing.set(record.topic, list);
             if (record.endpointId !== undefined) deliveryEndpoints.add(record.endpointId);
           }
-          context.resolveOffset(message.offset);
+          lastRouted = message.offset;
         }
+        if (lastRouted === null) return;
         await this.#ensureDeliveryTopics(deliveryEndpoints);
         await Promise.all([...outgoing].map(([topic, messages]) => this.#deps.producer.send(topic, messages)));
-        const last = batch.messages.at(-1);
-        if (last) await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) }]);
+        // Only now, with every write acknowledged, does the batch count as routed.
+        context.resolveOffset(lastRouted);
+        await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(lastRouted) }]);
         await context.heartbeat();
       },
       onHandlerError: (error, context) => {
