@@ -17,16 +17,39 @@ function controlledJob(log: string[], name: string) {
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-function newLanes(globalMaxInFlight: number, errors: unknown[] = []) {
-  return new EndpointLanes({ globalMaxInFlight, onJobError: (_id, error) => errors.push(error) });
+/** A clock the test moves by hand; scheduled callbacks run when their time is reached. */
+function manualClock() {
+  let now = 1_000_000;
+  const timers: Array<{ at: number; callback: () => void }> = [];
+  return {
+    now: () => now,
+    schedule(delayMs: number, callback: () => void) {
+      const timer = { at: now + delayMs, callback };
+      timers.push(timer);
+      return () => timers.splice(timers.indexOf(timer), 1);
+    },
+    advance(ms: number) {
+      now += ms;
+      for (const timer of timers.filter((entry) => entry.at <= now)) {
+        timers.splice(timers.indexOf(timer), 1);
+        timer.callback();
+      }
+    },
+  };
 }
+
+function newLanes(globalMaxInFlight: number, errors: unknown[] = [], clock = manualClock()) {
+  return new EndpointLanes({ globalMaxInFlight, clock, onJobError: (_id, error) => errors.push(error) });
+}
+
+const limits = (maxInFlight: number, rateLimitPerSecond: number | null = null) => ({ maxInFlight, rateLimitPerSecond });
 
 describe("EndpointLanes", () => {
   test("an endpoint runs at most maxInFlight jobs; the next starts when one ends", async () => {
     const lanes = newLanes(100);
     const log: string[] = [];
     const jobs = ["a1", "a2", "a3"].map((name) => controlledJob(log, name));
-    for (const { job } of jobs) lanes.submit("a", 2, job);
+    for (const { job } of jobs) lanes.submit("a", limits(2), job);
     await flush();
     expect(log).toEqual(["start a1", "start a2"]);
     jobs[0]!.finish();
@@ -38,9 +61,9 @@ describe("EndpointLanes", () => {
     const lanes = newLanes(100);
     const log: string[] = [];
     const stuck = [1, 2, 3].map((n) => controlledJob(log, `slow${n}`));
-    for (const { job } of stuck) lanes.submit("slow", 2, job);
+    for (const { job } of stuck) lanes.submit("slow", limits(2), job);
     const healthy = controlledJob(log, "fast");
-    lanes.submit("fast", 2, healthy.job);
+    lanes.submit("fast", limits(2), healthy.job);
     healthy.finish();
     await flush();
     expect(log).toContain("end fast");
@@ -52,8 +75,8 @@ describe("EndpointLanes", () => {
     const log: string[] = [];
     const a = ["a1", "a2", "a3"].map((name) => controlledJob(log, name));
     const b = ["b1"].map((name) => controlledJob(log, name));
-    for (const { job } of a) lanes.submit("a", 10, job);
-    for (const { job } of b) lanes.submit("b", 10, job);
+    for (const { job } of a) lanes.submit("a", limits(10), job);
+    for (const { job } of b) lanes.submit("b", limits(10), job);
     await flush();
     expect(log).toEqual(["start a1"]);
     a[0]!.finish();
@@ -68,7 +91,7 @@ describe("EndpointLanes", () => {
     const log: string[] = [];
     lanes.hold("p");
     const job = controlledJob(log, "p1");
-    lanes.submit("p", 5, job.job);
+    lanes.submit("p", limits(5), job.job);
     await flush();
     expect(log).toEqual([]);
     expect(lanes.backlog("p")).toBe(1);
@@ -81,8 +104,8 @@ describe("EndpointLanes", () => {
     const lanes = newLanes(10);
     const log: string[] = [];
     lanes.hold("p");
-    lanes.submit("p", 5, controlledJob(log, "p1").job);
-    lanes.submit("p", 5, controlledJob(log, "p2").job);
+    lanes.submit("p", limits(5), controlledJob(log, "p1").job);
+    lanes.submit("p", limits(5), controlledJob(log, "p2").job);
     expect(lanes.drainQueued("p")).toHaveLength(2);
     expect(lanes.backlog("p")).toBe(0);
   });
@@ -91,14 +114,47 @@ describe("EndpointLanes", () => {
     const errors: unknown[] = [];
     const lanes = newLanes(1, errors);
     const log: string[] = [];
-    lanes.submit("e", 1, { run: async () => { throw new Error("boom"); } });
+    lanes.submit("e", limits(1), { run: async () => { throw new Error("boom"); } });
     const next = controlledJob(log, "e2");
-    lanes.submit("e", 1, next.job);
+    lanes.submit("e", limits(1), next.job);
     await flush();
     expect(errors).toHaveLength(1);
     expect(log).toEqual(["start e2"]);
     next.finish();
     await lanes.whenIdle();
     expect(lanes.globalInFlight).toBe(0);
+  });
+
+  test("a rate-limited endpoint starts at most its rate per second, then the rest as the window moves", async () => {
+    const clock = manualClock();
+    const lanes = newLanes(100, [], clock);
+    const log: string[] = [];
+    const jobs = ["r1", "r2", "r3", "r4", "r5"].map((name) => controlledJob(log, name));
+    for (const { job, finish } of jobs) {
+      lanes.submit("r", limits(10, 2), job);
+      finish();
+    }
+    await flush();
+    expect(log.filter((line) => line.startsWith("start"))).toEqual(["start r1", "start r2"]);
+    clock.advance(999);
+    await flush();
+    expect(log.filter((line) => line.startsWith("start"))).toHaveLength(2);
+    clock.advance(1);
+    await flush();
+    expect(log.filter((line) => line.startsWith("start"))).toEqual(["start r1", "start r2", "start r3", "start r4"]);
+    clock.advance(1_000);
+    await flush();
+    expect(log.filter((line) => line.startsWith("start"))).toHaveLength(5);
+  });
+
+  test("a rate-limited endpoint does not hold up an unlimited one", async () => {
+    const clock = manualClock();
+    const lanes = newLanes(100, [], clock);
+    const log: string[] = [];
+    for (const name of ["slow1", "slow2", "slow3"]) lanes.submit("slow", limits(10, 1), controlledJob(log, name).job);
+    const fast = controlledJob(log, "fast");
+    lanes.submit("fast", limits(10), fast.job);
+    await flush();
+    expect(log).toEqual(["start slow1", "start fast"]);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Per-endpoint work lanes: each endpoint runs at most its own `maxInFlight` attempts at once,
- * and all endpoints together at most `globalMaxInFlight`. A lane that is held (endpoint paused)
+ * Per-endpoint work lanes: each endpoint runs at most its own `maxInFlight` attempts at once
+ * and starts at most `rateLimitPerSecond` per second (when it has one), and all endpoints
+ * together run at most `globalMaxInFlight`. A lane that is held (endpoint paused)
  * starts nothing and keeps its jobs. A slow endpoint fills only its own lane, so it never delays
  * another endpoint's deliveries (SPEC §4, isolation); the global bound only caps the process.
  */
@@ -8,12 +9,31 @@ export interface LaneJob {
   run(): Promise<void>;
 }
 
+/** How fast and how wide one endpoint may go. */
+export interface LaneLimits {
+  maxInFlight: number;
+  /** Attempts started per second at most; null = no rate limit. */
+  rateLimitPerSecond: number | null;
+}
+
 interface Lane {
   queue: LaneJob[];
   inFlight: number;
-  maxInFlight: number;
+  limits: LaneLimits;
   held: boolean;
+  /** Start times (epoch ms) within the last second, oldest first, for the rate limit. */
+  recentStarts: number[];
+  /** A pump is scheduled for when the rate limit lets this lane start again. */
+  wakeScheduled: boolean;
 }
+
+/** The time the lanes need: now, and a timer for when a rate-limited lane may start again. */
+export interface LaneClock {
+  now(): number;
+  schedule(delayMs: number, callback: () => void): () => void;
+}
+
+const RATE_WINDOW_MS = 1_000;
 
 export class EndpointLanes {
   readonly #lanes = new Map<string, Lane>();
@@ -24,14 +44,18 @@ export class EndpointLanes {
   readonly #onJobError: (endpointId: string, error: unknown) => void;
   readonly #idleWaiters: Array<() => void> = [];
 
-  constructor(options: { globalMaxInFlight: number; onJobError: (endpointId: string, error: unknown) => void }) {
+  readonly #clock: LaneClock;
+
+  constructor(options: { globalMaxInFlight: number; clock: LaneClock; onJobError: (endpointId: string, error: unknown) => void }) {
     this.#globalMaxInFlight = options.globalMaxInFlight;
+    this.#clock = options.clock;
     this.#onJobError = options.onJobError;
   }
 
-  submit(endpointId: string, maxInFlight: number, job: LaneJob): void {
+  /** Queues a job; `limits` are the endpoint's current ones (they may change between jobs). */
+  submit(endpointId: string, limits: LaneLimits, job: LaneJob): void {
     const lane = this.#lane(endpointId);
-    lane.maxInFlight = maxInFlight;
+    lane.limits = limits;
     lane.queue.push(job);
     this.#markReady(endpointId);
     this.#pump();
@@ -80,7 +104,7 @@ export class EndpointLanes {
   #lane(endpointId: string): Lane {
     let lane = this.#lanes.get(endpointId);
     if (!lane) {
-      lane = { queue: [], inFlight: 0, maxInFlight: 1, held: false };
+      lane = { queue: [], inFlight: 0, limits: { maxInFlight: 1, rateLimitPerSecond: null }, held: false, recentStarts: [], wakeScheduled: false };
       this.#lanes.set(endpointId, lane);
     }
     return lane;
@@ -99,11 +123,12 @@ export class EndpointLanes {
         this.#ready.splice(index, 1);
         continue;
       }
-      if (lane.inFlight >= lane.maxInFlight) {
+      if (lane.inFlight >= lane.limits.maxInFlight || !this.#rateAllows(endpointId, lane)) {
         index++;
         continue;
       }
       const job = lane.queue.shift()!;
+      if (lane.limits.rateLimitPerSecond !== null) lane.recentStarts.push(this.#clock.now());
       lane.inFlight++;
       this.#globalInFlight++;
       // Round robin: the endpoint goes to the back so one busy endpoint cannot take every slot.
@@ -111,6 +136,27 @@ export class EndpointLanes {
       if (lane.queue.length > 0) this.#ready.push(endpointId);
       void this.#runJob(endpointId, lane, job);
     }
+  }
+
+  /**
+   * Sliding one-second window. When the lane is at its rate, a pump is scheduled for the moment
+   * the oldest start leaves the window; a rate-limited lane never spends an attempt waiting.
+   */
+  #rateAllows(endpointId: string, lane: Lane): boolean {
+    const limit = lane.limits.rateLimitPerSecond;
+    if (limit === null) return true;
+    const now = this.#clock.now();
+    while (lane.recentStarts.length > 0 && lane.recentStarts[0]! <= now - RATE_WINDOW_MS) lane.recentStarts.shift();
+    if (lane.recentStarts.length < limit) return true;
+    if (!lane.wakeScheduled) {
+      lane.wakeScheduled = true;
+      this.#clock.schedule(lane.recentStarts[0]! + RATE_WINDOW_MS - now, () => {
+        lane.wakeScheduled = false;
+        this.#markReady(endpointId);
+        this.#pump();
+      });
+    }
+    return false;
   }
 
   async #runJob(endpointId: string, lane: Lane, job: LaneJob): Promise<void> {

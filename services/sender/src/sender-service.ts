@@ -101,6 +101,7 @@ export class SenderService {
     this.#topics = topicNames(deps.naming);
     this.#lanes = new EndpointLanes({
       globalMaxInFlight: deps.globalMaxInFlight,
+      clock: deps.clock,
       onJobError: (endpointId, error) => deps.logger.error({ err: error, endpointId }, "delivery job failed"),
     });
   }
@@ -232,7 +233,8 @@ export class SenderService {
       return false;
     }
     tracker.begin(message.topic, message.partition, message.offset);
-    this.#lanes.submit(request.endpointId, endpoint?.maxInFlight ?? 1, {
+    const limits = { maxInFlight: endpoint?.maxInFlight ?? 1, rateLimitPerSecond: endpoint?.rateLimitPerSecond ?? null };
+    this.#lanes.submit(request.endpointId, limits, {
       run: async () => {
         try {
           await this.#deliver(request);
