@@ -1,0 +1,120 @@
+import { cpus, totalmem } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, test } from "vitest";
+import { sampleEvent } from "@novatrade/event-codec";
+import { deliveryTopicSpec } from "@novatrade/endpoint-config";
+import { startPipeline, type Pipeline } from "../test/support/pipeline.js";
+import { startReceiver, type Receiver } from "../test/support/receiver.js";
+import { startServiceProcess, type ServiceProcess } from "../test/support/service-process.js";
+import { waitUntil } from "../test/support/wait-until.js";
+
+/**
+ * Throughput of the whole dispatcher on this machine: router and sender as real processes,
+ * the real broker and registry, receivers on loopback answering 200 at once. Figures are
+ * printed and written to bench/results/; nothing here asserts a timing.
+ */
+const results: Record<string, unknown> = {
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  date: new Date().toISOString(),
+};
+
+async function publishMany(pipeline: Pipeline, count: number): Promise<number> {
+  const data = sampleEvent("compliance.decision_made").data;
+  const started = performance.now();
+  for (let sent = 0; sent < count; sent += 200) {
+    await Promise.all(Array.from({ length: Math.min(200, count - sent) }, () => pipeline.publish({ type: "compliance.decision_made", data })));
+  }
+  return (performance.now() - started) / 1000;
+}
+
+describe("pipeline throughput", () => {
+  const processes: ServiceProcess[] = [];
+  const pipelines: Pipeline[] = [];
+  const receivers: Receiver[] = [];
+
+  afterAll(async () => {
+    await Promise.all(processes.map((process) => process.kill()));
+    for (const pipeline of pipelines) await pipeline.close();
+    for (const receiver of receivers) await receiver.close();
+    const out = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, "pipeline-throughput.json"), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(JSON.stringify(results, null, 2));
+  });
+
+  async function run(label: string, endpointCount: number, events: number, env: Record<string, string> = {}) {
+    const pipeline = await startPipeline({ env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", ...env } });
+    pipelines.push(pipeline);
+    const endpointReceivers = await Promise.all(Array.from({ length: endpointCount }, () => startReceiver()));
+    receivers.push(...endpointReceivers);
+    for (const receiver of endpointReceivers) {
+      await pipeline.addEndpoint({ url: receiver.url, eventTypes: ["compliance.*"], maxInFlight: 20 });
+    }
+    const publishSeconds = await publishMany(pipeline, events);
+    const started = performance.now();
+    const router = await startServiceProcess("router", pipeline.env);
+    const sender = await startServiceProcess("sender", pipeline.env);
+    processes.push(router, sender);
+    const expected = events * endpointCount;
+    const total = () => endpointReceivers.reduce((sum, receiver) => sum + receiver.requests.length, 0);
+    await waitUntil(() => total() >= expected, { timeoutMs: 600_000, intervalMs: 100, what: `${expected} deliveries` });
+    const seconds = (performance.now() - started) / 1000;
+    results[label] = {
+      endpoints: endpointCount,
+      events,
+      deliveries: total(),
+      publishEventsPerSecond: Math.round(events / publishSeconds),
+      secondsFromServiceStartToLastDelivery: Number(seconds.toFixed(2)),
+      deliveriesPerSecond: Math.round(total() / seconds),
+    };
+    console.log(label, results[label]);
+    await Promise.all([router.kill(), sender.kill()]);
+  }
+
+  test("one endpoint, 5000 events (backlog drained from a cold start)", async () => {
+    await run("oneEndpoint", 1, 5_000);
+  });
+
+  test("20 endpoints, 500 events each fanned out (10000 deliveries)", async () => {
+    await run("fanOut20", 20, 500);
+  });
+
+  test("topic count: sender start-up and new-endpoint pickup with many delivery topics", async () => {
+    const measurements: Array<Record<string, number>> = [];
+    for (const topicCount of [10, 300]) {
+      const pipeline = await startPipeline();
+      pipelines.push(pipeline);
+      const options = { naming: pipeline.naming, deliveryTopicPartitions: 1 };
+      const createStarted = performance.now();
+      for (let created = 0; created < topicCount; created += 50) {
+        await pipeline.kafka.admin.ensureTopics(
+          Array.from({ length: Math.min(50, topicCount - created) }, (_, index) => deliveryTopicSpec(options, `bench_${created + index}`)),
+        );
+      }
+      const createSeconds = (performance.now() - createStarted) / 1000;
+      const startStarted = performance.now();
+      const sender = await startServiceProcess("sender", pipeline.env);
+      const router = await startServiceProcess("router", pipeline.env);
+      processes.push(sender, router);
+      const senderStartSeconds = (performance.now() - startStarted) / 1000;
+      // A new endpoint: its topic is created, the sender's subscription refreshes (a rebalance).
+      const receiver = await startReceiver();
+      receivers.push(receiver);
+      const addStarted = performance.now();
+      await pipeline.addEndpoint({ url: receiver.url, eventTypes: ["compliance.*"] });
+      await pipeline.publish({ type: "compliance.decision_made", data: sampleEvent("compliance.decision_made").data });
+      await receiver.waitForRequests(1, 120_000);
+      measurements.push({
+        deliveryTopics: topicCount,
+        secondsToCreateTopics: Number(createSeconds.toFixed(2)),
+        secondsToStartSenderAndRouter: Number(senderStartSeconds.toFixed(2)),
+        secondsFromNewEndpointToFirstDelivery: Number(((performance.now() - addStarted) / 1000).toFixed(2)),
+      });
+      await Promise.all([sender.kill(), router.kill()]);
+    }
+    results.topicCount = measurements;
+    console.log("topic count", measurements);
+  });
+});
