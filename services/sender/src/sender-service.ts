@@ -121,6 +121,9 @@ export class SenderService {
       groupId: `${groupId}.retry`,
       topics: retryTopics(naming, this.#deps.retryTierCount),
       fromBeginning: true,
+      // A resumed partition is read only after the fetch in progress returns: keep fetches
+      // short so a retry that comes due is attempted within a quarter second, not a second.
+      maxWaitTimeMs: 250,
       ...this.#groupTimeouts(),
     });
     this.#consumers.delivery = delivery;
