@@ -21,7 +21,14 @@ export async function attemptDelivery(
   endpoint: EndpointConfig,
   deps: { http: HttpDelivery; secretBox: SecretBox; nowMs: number },
 ): Promise<AttemptResult> {
-  const secrets = signingSecrets(endpoint, deps.nowMs).map((secret) => deps.secretBox.open(secret.ciphertext, endpoint.endpointId));
+  let secrets: string[];
+  try {
+    secrets = signingSecrets(endpoint, deps.nowMs).map((secret) => deps.secretBox.open(secret.ciphertext, endpoint.endpointId));
+  } catch (error) {
+    // A wrong ENDPOINT_SECRETS_KEY: nothing unsigned ever leaves, and the failure shows up in
+    // outcomes and metrics like any other failed attempt instead of stalling the consumer.
+    return { ok: false, errorClass: "other", message: (error as Error).message, statusCode: null, latencyMs: 0, responseBody: null };
+  }
   if (secrets.length === 0) {
     return { ok: false, errorClass: "other", message: "endpoint has no signing secret valid now", statusCode: null, latencyMs: 0, responseBody: null };
   }

@@ -32,6 +32,11 @@ export function createSenderMetrics(registry: Registry) {
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    jobErrors: new Counter({
+      name: "novatrade_sender_job_errors_total",
+      help: "Delivery jobs that failed unexpectedly; their records stay uncommitted until a restart",
+      registers: [registry],
+    }),
     inFlight: new Gauge({
       name: "novatrade_sender_in_flight",
       help: "Attempts running now",

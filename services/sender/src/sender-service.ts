@@ -102,7 +102,10 @@ export class SenderService {
     this.#lanes = new EndpointLanes({
       globalMaxInFlight: deps.globalMaxInFlight,
       clock: deps.clock,
-      onJobError: (endpointId, error) => deps.logger.error({ err: error, endpointId }, "delivery job failed"),
+      onJobError: (endpointId, error) => {
+        deps.metrics.jobErrors.inc();
+        deps.logger.error({ err: error, endpointId }, "delivery job failed; its record stays uncommitted");
+      },
     });
   }
 
@@ -241,8 +244,10 @@ export class SenderService {
       run: async () => {
         try {
           await this.#deliver(request);
-        } finally {
           tracker.complete(message.topic, message.partition, message.offset);
+        } finally {
+          // On an unexpected error the record stays in flight, uncommitted: a restart attempts
+          // it again rather than losing it (the error is logged and counted by the lanes).
           this.#releaseBacklog(request.endpointId);
         }
       },
