@@ -9,5 +9,5 @@ started_infra=false
 if ! scripts/infra.sh status | grep -q "kafka: running"; then started_infra=true; fi
 trap '$started_infra && scripts/infra.sh down' EXIT
 scripts/infra.sh up
-set -a; source <(scripts/infra.sh env); set +a
-npx vitest run --project bench
+# In a subshell: infra.sh down must still see the caller's environment.
+(set -a; source <(scripts/infra.sh env); set +a; npx vitest run --project bench)

@@ -29,8 +29,9 @@ fi
 if [ "$tier" = integration ] || [ "$tier" = all ]; then
   if ! scripts/infra.sh status | grep -q "kafka: running"; then started_infra=true; fi
   if scripts/infra.sh up; then
-    set -a; source <(scripts/infra.sh env); set +a
-    run_tier integration || status=1
+    # In a subshell: infra.sh down must still see the caller's environment, in which these
+    # variables mean "external, do not stop".
+    (set -a; source <(scripts/infra.sh env); set +a; run_tier integration) || status=1
   else
     echo "infrastructure did not start" >&2
     status=1
