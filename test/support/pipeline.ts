@@ -88,6 +88,8 @@ export interface Pipeline {
   rotateEndpointSecret(config: EndpointConfig, overlapMs: number): Promise<{ config: EndpointConfig; secret: string }>;
   removeEndpoint(endpointId: string): Promise<void>;
   publish(input: Partial<EventInput> & Pick<EventInput, "type" | "data">): Promise<string>;
+  /** Publishes `count` events of one kind in a few large produce requests; returns their ids. */
+  publishMany(count: number, input: Partial<EventInput> & Pick<EventInput, "type" | "data">): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -244,6 +246,18 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
         ...input,
       } as EventInput);
       return published.id;
+    },
+    async publishMany(count, input) {
+      const prepared = await Promise.all(
+        Array.from({ length: count }, () =>
+          events.prepare({ organizationUuid: TEST_ORGANIZATION, source: "WEB_APP", partnerUuid: null, ...input } as EventInput),
+        ),
+      );
+      await producer.send(
+        names.domain,
+        prepared.map(({ key, value, headers }) => ({ key, value, headers })),
+      );
+      return prepared.map(({ envelope }) => envelope.id);
     },
     async close() {
       await pipeline.stopSender();

@@ -35,3 +35,4 @@ export { compareOffsets, nextOffset } from "./offsets.js";
 export type { RetryPolicy } from "./retry-policy.js";
 export type { TopicPartitionOffset, TopicPartitions } from "./topic-partitions.js";
 export { resolveTopics, type TopicSelector, type TopicSetChange } from "./topic-subscription.js";
+export { chunkTopicMessages, MAX_PRODUCE_REQUEST_BYTES, type TopicMessages } from "./produce-chunks.js";

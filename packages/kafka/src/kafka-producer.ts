@@ -1,4 +1,5 @@
 import type { Producer as ClientProducer, RecordMetadata } from "kafkajs";
+import { chunkTopicMessages, type TopicMessages } from "./produce-chunks.js";
 import type { Logger } from "pino";
 import { instrumentNetwork, type InstrumentationSource } from "./client-instrumentation.js";
 import { toKafkaError } from "./kafka-error.js";
@@ -30,8 +31,13 @@ export interface ProducerOptions {
 
 export interface KafkaProducer {
   connect(): Promise<void>;
-  /** Writes with acks=all on an idempotent producer; resolves once every message is replicated. */
+  /**
+   * Writes with acks=all on an idempotent producer; resolves once every message is replicated.
+   * Large sends are split into requests under the broker's size limit.
+   */
   send(topic: string, messages: OutgoingMessage[]): Promise<ProduceAck[]>;
+  /** Several topics in as few produce requests as the size limit allows; same guarantees as send. */
+  sendBatch(batches: TopicMessages[]): Promise<ProduceAck[]>;
   disconnect(): Promise<void>;
 }
 
@@ -79,21 +85,31 @@ class IdempotentProducer implements KafkaProducer {
     return this.client.connect();
   }
 
-  async send(topic: string, messages: OutgoingMessage[]): Promise<ProduceAck[]> {
-    if (messages.length === 0) return [];
-    const records = messages.map(toClientMessage);
-    // A send retried on a fresh producer (see RenewableClient) may repeat messages the failed
-    // one wrote to other partitions: at least once, like every retry of a send.
-    try {
-      return await this.client.use(async (producer) =>
-        toProduceAcks(
-          topic,
-          await producer.send({ topic, acks: ACKS_ALL, timeout: this.options.ackTimeoutMs ?? 30_000, messages: records }),
-        ),
-      );
-    } catch (error) {
-      throw toKafkaError(error, `produce to ${topic}`);
+  send(topic: string, messages: OutgoingMessage[]): Promise<ProduceAck[]> {
+    return this.sendBatch([{ topic, messages }]);
+  }
+
+  async sendBatch(batches: TopicMessages[]): Promise<ProduceAck[]> {
+    const acks: ProduceAck[] = [];
+    // Requests go one after another: the idempotent producer keeps one in flight anyway.
+    for (const request of chunkTopicMessages(batches)) {
+      const topics = request.map((entry) => entry.topic).join(",");
+      // A send retried on a fresh producer (see RenewableClient) may repeat messages the failed
+      // one wrote to other partitions: at least once, like every retry of a send.
+      try {
+        const metadata = await this.client.use((producer) =>
+          producer.sendBatch({
+            acks: ACKS_ALL,
+            timeout: this.options.ackTimeoutMs ?? 30_000,
+            topicMessages: request.map((entry) => ({ topic: entry.topic, messages: entry.messages.map(toClientMessage) })),
+          }),
+        );
+        acks.push(...toProduceAcks(request[0]!.topic, metadata));
+      } catch (error) {
+        throw toKafkaError(error, `produce to ${topics}`);
+      }
     }
+    return acks;
   }
 
   disconnect(): Promise<void> {

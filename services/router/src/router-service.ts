@@ -63,7 +63,7 @@ export class RouterService {
         }
         if (lastRouted === null) return;
         await this.#ensureDeliveryTopics(deliveryEndpoints);
-        await Promise.all([...outgoing].flatMap(([topic, messages]) => chunkForProduce(messages).map((chunk) => this.#deps.producer.send(topic, chunk))));
+        await this.#deps.producer.sendBatch([...outgoing].map(([topic, messages]) => ({ topic, messages })));
         // Only now, with every write acknowledged, does the batch count as routed.
         context.resolveOffset(lastRouted);
         await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(lastRouted) }]);
@@ -99,27 +99,3 @@ export class RouterService {
   }
 }
 
-/**
- * A fetched batch can hold thousands of records, and all of one delivery topic's would go into
- * one record batch: past the broker's message.max.bytes (1 MiB by default) the broker refuses
- * it and the router would retry the batch forever. Sends stay well under that.
- */
-export const MAX_PRODUCE_BYTES = 512 * 1024;
-
-export function chunkForProduce(messages: OutgoingMessage[], maxBytes = MAX_PRODUCE_BYTES): OutgoingMessage[][] {
-  const chunks: OutgoingMessage[][] = [];
-  let current: OutgoingMessage[] = [];
-  let size = 0;
-  for (const message of messages) {
-    const bytes = (message.value?.length ?? 0) + 64;
-    if (current.length > 0 && size + bytes > maxBytes) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(message);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}

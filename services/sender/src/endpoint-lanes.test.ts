@@ -157,4 +157,20 @@ describe("EndpointLanes", () => {
     await flush();
     expect(log).toEqual(["start slow1", "start fast"]);
   });
+
+  test("onJobSettled runs after the lane counted the job out, even when jobs end in the same tick", async () => {
+    const settled: Array<{ endpointId: string; backlog: number }> = [];
+    const lanes: EndpointLanes = new EndpointLanes({
+      globalMaxInFlight: 10,
+      clock: manualClock(),
+      onJobError: () => {},
+      onJobSettled: (endpointId) => settled.push({ endpointId, backlog: lanes.backlog(endpointId) }),
+    });
+    let release!: () => void;
+    const shared = new Promise<void>((resolve) => (release = resolve));
+    for (let index = 0; index < 4; index++) lanes.submit("b", limits(10), { run: () => shared });
+    release();
+    await lanes.whenIdle();
+    expect(settled.map((entry) => entry.backlog)).toEqual([3, 2, 1, 0]);
+  });
 });

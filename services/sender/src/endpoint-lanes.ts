@@ -42,14 +42,22 @@ export class EndpointLanes {
   /** Endpoints with startable work, in arrival order, so global capacity is shared fairly. */
   readonly #ready: string[] = [];
   readonly #onJobError: (endpointId: string, error: unknown) => void;
+  readonly #onJobSettled: (endpointId: string) => void;
   readonly #idleWaiters: Array<() => void> = [];
 
   readonly #clock: LaneClock;
 
-  constructor(options: { globalMaxInFlight: number; clock: LaneClock; onJobError: (endpointId: string, error: unknown) => void }) {
+  constructor(options: {
+    globalMaxInFlight: number;
+    clock: LaneClock;
+    onJobError: (endpointId: string, error: unknown) => void;
+    /** After a job ended and the lane counted it out, so `backlog()` no longer includes it. */
+    onJobSettled?: (endpointId: string) => void;
+  }) {
     this.#globalMaxInFlight = options.globalMaxInFlight;
     this.#clock = options.clock;
     this.#onJobError = options.onJobError;
+    this.#onJobSettled = options.onJobSettled ?? (() => {});
   }
 
   /** Queues a job; `limits` are the endpoint's current ones (they may change between jobs). */
@@ -172,6 +180,7 @@ export class EndpointLanes {
       if (index >= 0) this.#ready.splice(index, 1);
       if (lane.queue.length > 0) this.#ready.push(endpointId);
       this.#pump();
+      this.#onJobSettled(endpointId);
       if (this.#globalInFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
   }

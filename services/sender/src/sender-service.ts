@@ -17,6 +17,7 @@ import type { EndpointConfig, EndpointDirectory, SecretBox } from "@novatrade/en
 import type { BatchContext, TopicPartitions, KafkaBatch, KafkaClient, KafkaConsumer, KafkaMessage, KafkaProducer, OutgoingMessage } from "@novatrade/kafka";
 import type { EventProducer } from "@novatrade/producer";
 import type { Clock } from "./clock.js";
+import { BatchingWriter, type TopicRecord } from "./batching-writer.js";
 import { attemptDelivery } from "./delivery-attempt.js";
 import { EndpointLanes } from "./endpoint-lanes.js";
 import type { AttemptResult, HttpDelivery } from "./http-delivery.js";
@@ -54,11 +55,6 @@ export interface SenderServiceDeps {
 
 type Source = "delivery" | "retry";
 
-interface TopicRecord {
-  topic: string;
-  message: OutgoingMessage;
-}
-
 /** How long a delivery for an endpoint this sender has not heard of waits for it, in milliseconds. */
 export const UNKNOWN_ENDPOINT_GRACE_MS = 60_000;
 
@@ -92,6 +88,7 @@ export class SenderService {
   /** Endpoints seen in deliveries but not (yet) in the directory, since when (epoch ms). */
   readonly #unknownSince = new Map<string, number>();
   readonly #topics;
+  readonly #writer: BatchingWriter;
   #commitTimer: NodeJS.Timeout | null = null;
   #refreshPending = false;
   #unsubscribe: (() => void) | null = null;
@@ -99,6 +96,7 @@ export class SenderService {
   constructor(deps: SenderServiceDeps) {
     this.#deps = deps;
     this.#topics = topicNames(deps.naming);
+    this.#writer = new BatchingWriter((batches) => deps.producer.sendBatch(batches));
     this.#lanes = new EndpointLanes({
       globalMaxInFlight: deps.globalMaxInFlight,
       clock: deps.clock,
@@ -106,6 +104,9 @@ export class SenderService {
         deps.metrics.jobErrors.inc();
         deps.logger.error({ err: error, endpointId }, "delivery job failed; its record stays uncommitted");
       },
+      // Here, not inside the job: a job still counts in its lane's backlog until it settled, and
+      // jobs whose writes share one produce request all settle in the same tick.
+      onJobSettled: (endpointId) => this.#releaseBacklog(endpointId),
     });
   }
 
@@ -124,9 +125,6 @@ export class SenderService {
       groupId: `${groupId}.retry`,
       topics: retryTopics(naming, this.#deps.retryTierCount),
       fromBeginning: true,
-      // A resumed partition is read only after the fetch in progress returns: keep fetches
-      // short so a retry that comes due is attempted within a quarter second, not a second.
-      maxWaitTimeMs: 250,
       ...this.#groupTimeouts(),
     });
     this.#consumers.delivery = delivery;
@@ -170,7 +168,14 @@ export class SenderService {
   }
 
   #groupTimeouts() {
-    return { sessionTimeoutMs: this.#deps.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(this.#deps.sessionTimeoutMs / 10) };
+    return {
+      sessionTimeoutMs: this.#deps.sessionTimeoutMs,
+      heartbeatIntervalMs: Math.floor(this.#deps.sessionTimeoutMs / 10),
+      // The sender pauses and resumes partitions all the time (retries not yet due, full lanes,
+      // paused endpoints), and a resumed partition is read only once the fetch in progress
+      // returns. Short fetches keep that to a tenth of a second instead of a second.
+      maxWaitTimeMs: 100,
+    };
   }
 
   isHealthy(): boolean {
@@ -233,6 +238,7 @@ export class SenderService {
     }
     if (source === "delivery" && this.#lanes.backlog(request.endpointId) >= this.#deps.endpointBacklogLimit) {
       // The lane is full: stop reading this endpoint's topic, at this record, until it drains.
+      this.#deps.logger.debug({ endpointId: request.endpointId, topic: message.topic, offset: message.offset }, "endpoint backlog full: pausing its topic");
       consumer.pause([{ topic: message.topic, partitions: [message.partition] }]);
       consumer.seek({ topic: message.topic, partition: message.partition, offset: message.offset });
       this.#backlogged.add(request.endpointId);
@@ -242,14 +248,10 @@ export class SenderService {
     const limits = { maxInFlight: endpoint?.maxInFlight ?? 1, rateLimitPerSecond: endpoint?.rateLimitPerSecond ?? null };
     this.#lanes.submit(request.endpointId, limits, {
       run: async () => {
-        try {
-          await this.#deliver(request);
-          tracker.complete(message.topic, message.partition, message.offset);
-        } finally {
-          // On an unexpected error the record stays in flight, uncommitted: a restart attempts
-          // it again rather than losing it (the error is logged and counted by the lanes).
-          this.#releaseBacklog(request.endpointId);
-        }
+        await this.#deliver(request);
+        // Only after success: on an unexpected error the record stays in flight, uncommitted,
+        // and a restart attempts it again rather than losing it (the lanes log and count it).
+        tracker.complete(message.topic, message.partition, message.offset);
       },
     });
     return true;
@@ -338,10 +340,8 @@ export class SenderService {
     return { topic: this.#topics.deliveryOutcome, message: { key: request.endpointId, value: await this.#deps.records.encode("delivery-outcome", outcome) } };
   }
 
-  async #send(records: TopicRecord[]): Promise<void> {
-    const byTopic = new Map<string, OutgoingMessage[]>();
-    for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record.message]);
-    await Promise.all([...byTopic].map(([topic, messages]) => this.#deps.producer.send(topic, messages)));
+  #send(records: TopicRecord[]): Promise<void> {
+    return this.#writer.write(records);
   }
 
   async #emitTerminalFailure(request: DeliveryRequestRecord, result: Extract<AttemptResult, { ok: false }>, lastAttemptAt: number): Promise<void> {
@@ -369,18 +369,19 @@ export class SenderService {
   async #park(request: DeliveryRequestRecord): Promise<void> {
     this.#deps.metrics.parked.inc();
     const value = await this.#deps.records.encode("delivery-request", request);
-    await this.#deps.producer.send(deliveryTopic(this.#deps.naming, request.endpointId), [
-      { key: request.eventId, value, headers: { [PARKED_HEADER]: "1" } },
+    await this.#send([
+      { topic: deliveryTopic(this.#deps.naming, request.endpointId), message: { key: request.eventId, value, headers: { [PARKED_HEADER]: "1" } } },
     ]);
   }
 
   async #deadLetter(message: KafkaMessage, error: Error): Promise<void> {
     const value = await this.#deps.records.encode("dead-letter", deadLetterFor(message, error, "sender", this.#deps.clock.now()));
-    await this.#deps.producer.send(this.#topics.deadLetter, [{ key: message.key, value }]);
+    await this.#send([{ topic: this.#topics.deadLetter, message: { key: message.key, value } }]);
   }
 
   #holdPartitionUntil(consumer: KafkaConsumer, message: KafkaMessage, delayMs: number): void {
     const key = `${message.partition}:${message.topic}`;
+    this.#deps.logger.debug({ topic: message.topic, partition: message.partition, offset: message.offset, delayMs }, "holding partition until its head is due");
     const selection = [{ topic: message.topic, partitions: [message.partition] }];
     consumer.pause(selection);
     consumer.seek({ topic: message.topic, partition: message.partition, offset: message.offset });
