@@ -2,7 +2,7 @@ import { cpus, totalmem } from "node:os";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, test } from "vitest";
+import { afterAll, describe, test } from "vitest";
 import { sampleEvent } from "@novatrade/event-codec";
 import { deliveryTopicSpec } from "@novatrade/endpoint-config";
 import { startPipeline, type Pipeline } from "../test/support/pipeline.js";

@@ -14,7 +14,7 @@ import {
 } from "@novatrade/domain";
 import { deadLetterFor, type DeliveryOutcomeRecord, type DeliveryRequestRecord, type RecordCodec } from "@novatrade/event-codec";
 import type { EndpointConfig, EndpointDirectory, SecretBox } from "@novatrade/endpoint-config";
-import type { BatchContext, TopicPartitions, KafkaBatch, KafkaClient, KafkaConsumer, KafkaMessage, KafkaProducer, OutgoingMessage } from "@novatrade/kafka";
+import type { BatchContext, TopicPartitions, KafkaBatch, KafkaClient, KafkaConsumer, KafkaMessage, KafkaProducer } from "@novatrade/kafka";
 import type { EventProducer } from "@novatrade/producer";
 import type { Clock } from "./clock.js";
 import { BatchingWriter, type TopicRecord } from "./batching-writer.js";
