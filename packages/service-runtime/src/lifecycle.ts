@@ -11,6 +11,8 @@ export async function runService(
   logger: Logger,
   start: (onStop: (stop: StopFunction) => void) => Promise<void>,
   processLike: Pick<NodeJS.Process, "once" | "exit"> = process,
+  /** Longest a clean stop may take, in milliseconds; then the process exits anyway. */
+  stopTimeoutMs = 30_000,
 ): Promise<void> {
   const stops: StopFunction[] = [];
   let stopping = false;
@@ -18,6 +20,13 @@ export async function runService(
     if (stopping) return;
     stopping = true;
     logger.info({ reason }, "stopping");
+    // A broker that is gone can keep a consumer's leave-group waiting for minutes. Exiting
+    // without it is safe: nothing uncommitted is lost, it is read again (at-least-once).
+    const deadline = setTimeout(() => {
+      logger.warn({ stopTimeoutMs }, "clean stop took too long; exiting without it");
+      processLike.exit(exitCode === 0 ? 1 : exitCode);
+    }, stopTimeoutMs);
+    deadline.unref();
     for (const stop of [...stops].reverse()) {
       try {
         await stop();
@@ -25,6 +34,7 @@ export async function runService(
         logger.error({ err: error }, "error while stopping");
       }
     }
+    clearTimeout(deadline);
     logger.info("stopped");
     processLike.exit(exitCode);
   };
