@@ -14,6 +14,7 @@ import {
   type TopicSpec,
 } from "@novatrade/kafka";
 import { infraEnv } from "../support/infra-env.js";
+import { kafkaNamesFixture, type Names } from "../support/kafka-names.js";
 
 /**
  * The Kafka adapter against the real broker (Apache Kafka 4.1, KRaft). Every test gets its own
@@ -22,10 +23,6 @@ import { infraEnv } from "../support/infra-env.js";
 
 const WAIT = { timeout: 60_000, interval: 50 };
 
-interface Names {
-  topic(label: string): string;
-  group(label: string): string;
-}
 
 interface Fixtures {
   names: Names;
@@ -48,31 +45,7 @@ function newClient(registry: Registry, clientId = "kafka-adapter-test"): KafkaCl
 }
 
 const test = base.extend<Fixtures>({
-  names: async ({}, use) => {
-    const topics: string[] = [];
-    const groups: string[] = [];
-    const suffix = randomUUID().slice(0, 8);
-    await use({
-      topic: (label) => {
-        const name = `it-kafka.${label}.${suffix}`;
-        topics.push(name);
-        return name;
-      },
-      group: (label) => {
-        const name = `it-kafka-${label}-${suffix}`;
-        groups.push(name);
-        return name;
-      },
-    });
-    // Runs after `kafka` is disconnected (it depends on this fixture), so groups are idle.
-    const cleaner = newClient(new Registry(), "kafka-adapter-test-cleanup");
-    try {
-      await cleaner.admin.deleteGroups(groups).catch(() => undefined);
-      await cleaner.admin.deleteTopics(topics);
-    } finally {
-      await cleaner.disconnect();
-    }
-  },
+  names: kafkaNamesFixture("it-kafka", () => newClient(new Registry(), "kafka-adapter-test-cleanup")),
   registry: async ({}, use) => {
     await use(new Registry());
   },

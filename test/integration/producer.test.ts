@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
@@ -11,6 +10,7 @@ import { EventCodec, loadSchemaCatalogue, registerSchemas, sampleEvent, type Sch
 import { createKafka, type KafkaClient, type KafkaMessage } from "@novatrade/kafka";
 import { createEventProducer, EVENT_CONTENT_TYPE } from "@novatrade/producer";
 import { infraEnv } from "../support/infra-env.js";
+import { kafkaNamesFixture, type Names } from "../support/kafka-names.js";
 
 /**
  * The producer library and `npm run produce` against the real broker and registry. Each test
@@ -34,10 +34,6 @@ beforeAll(async () => {
   await registerSchemas(infraEnv.schemaRegistryUrl, catalogue);
 });
 
-interface Names {
-  topic(label: string): string;
-  group(label: string): string;
-}
 
 function newKafka(clientId: string): KafkaClient {
   return createKafka({
@@ -56,32 +52,7 @@ function newCodec(): EventCodec {
 }
 
 const test = base.extend<{ names: Names; kafka: KafkaClient }>({
-  // eslint-disable-next-line no-empty-pattern
-  names: async ({}, use) => {
-    const topics: string[] = [];
-    const groups: string[] = [];
-    const suffix = randomUUID().slice(0, 8);
-    await use({
-      topic: (label) => {
-        const name = `it-producer.${label}.${suffix}`;
-        topics.push(name);
-        return name;
-      },
-      group: (label) => {
-        const name = `it-producer-${label}-${suffix}`;
-        groups.push(name);
-        return name;
-      },
-    });
-    // Runs after `kafka` is disconnected (it depends on this fixture), so the groups are idle.
-    const cleaner = newKafka("producer-test-cleanup");
-    try {
-      await cleaner.admin.deleteGroups(groups).catch(() => undefined);
-      await cleaner.admin.deleteTopics(topics);
-    } finally {
-      await cleaner.disconnect();
-    }
-  },
+  names: kafkaNamesFixture("it-producer", () => newKafka("producer-test-cleanup")),
   kafka: async ({ names }, use) => {
     void names;
     const kafka = newKafka("producer-test");
