@@ -213,7 +213,9 @@ export class SenderService {
     }
 
     const now = this.#deps.clock.now();
-    if (request.notBefore > now) {
+    // Only retries wait for their due time. A first attempt is due when routed; comparing the
+    // router's clock with this host's would hold every new delivery for the clock skew.
+    if (request.attempt > 1 && request.notBefore > now) {
       this.#holdPartitionUntil(consumer, message, request.notBefore - now);
       return false;
     }
