@@ -15,7 +15,9 @@ rm -rf "$results"; mkdir -p "$results"
 started_infra=false
 stop_infra() {
   if $started_infra; then scripts/infra.sh down || true; fi
+  started_infra=false
 }
+# Also on Ctrl-C or an error; normally infra is stopped before the summary is printed.
 trap stop_infra EXIT
 
 run_tier() { # name
@@ -38,7 +40,7 @@ if [ "$tier" = integration ] || [ "$tier" = all ]; then
   fi
 fi
 
-node -e '
+summary=$(node -e '
   const fs = require("node:fs");
   let passed = 0, failed = 0, skipped = 0, files = 0;
   for (const f of fs.readdirSync(process.argv[1])) {
@@ -50,5 +52,13 @@ node -e '
   }
   if (files === 0) failed++;
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$results"
+' "$results")
+if [ -z "$summary" ]; then
+  # The runner died before writing its report: that is a failure, and says so.
+  summary="0 passed, 1 failed"
+  status=1
+fi
+stop_infra
+# The last line of a test run: what CI reads.
+echo "$summary"
 exit $status
