@@ -29,7 +29,10 @@ export interface ConsumerOptions {
   sessionTimeoutMs?: number;
   /** Time members get to rejoin during a rebalance, in milliseconds (kafkajs default 60000). */
   rebalanceTimeoutMs?: number;
-  /** Heartbeat interval, in milliseconds; keep it near a third of the session timeout (default 3000). */
+  /**
+   * Heartbeat interval, in milliseconds. Default: a tenth of `sessionTimeoutMs` when that is
+   * given (a member misses several beats before it is dropped), else kafkajs's 3000.
+   */
   heartbeatIntervalMs?: number;
   /** Most bytes fetched per partition per request (kafkajs default 1048576). */
   maxBytesPerPartition?: number;
@@ -422,6 +425,7 @@ class PatternAwareConsumer implements KafkaConsumer {
     if (o.sessionTimeoutMs !== undefined) config.sessionTimeout = o.sessionTimeoutMs;
     if (o.rebalanceTimeoutMs !== undefined) config.rebalanceTimeout = o.rebalanceTimeoutMs;
     if (o.heartbeatIntervalMs !== undefined) config.heartbeatInterval = o.heartbeatIntervalMs;
+    else if (o.sessionTimeoutMs !== undefined) config.heartbeatInterval = Math.floor(o.sessionTimeoutMs / 10);
     if (o.maxBytesPerPartition !== undefined) config.maxBytesPerPartition = o.maxBytesPerPartition;
     config.maxWaitTimeInMs = o.maxWaitTimeMs ?? DEFAULT_MAX_WAIT_TIME_MS;
     if (o.metadataMaxAgeMs !== undefined) config.metadataMaxAge = o.metadataMaxAgeMs;

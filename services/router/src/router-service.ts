@@ -38,7 +38,6 @@ export class RouterService {
       topics: [topicNames(naming).domain],
       fromBeginning: true,
       sessionTimeoutMs: this.#deps.sessionTimeoutMs,
-      heartbeatIntervalMs: Math.floor(this.#deps.sessionTimeoutMs / 10),
     });
     this.#consumer = consumer;
     await consumer.run({

@@ -170,7 +170,6 @@ export class SenderService {
   #groupTimeouts() {
     return {
       sessionTimeoutMs: this.#deps.sessionTimeoutMs,
-      heartbeatIntervalMs: Math.floor(this.#deps.sessionTimeoutMs / 10),
       // The sender pauses and resumes partitions all the time (retries not yet due, full lanes,
       // paused endpoints), and a resumed partition is read only once the fetch in progress
       // returns. Short fetches keep that to a tenth of a second instead of a second.
