@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { pino, type Logger } from "pino";
 import { Registry } from "prom-client";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
@@ -267,9 +267,4 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     },
   };
   return pipeline;
-}
-
-/** Random bytes as a `whsec_` secret, for tests that need one of their own. */
-export function randomSecret(): string {
-  return `whsec_${randomBytes(32).toString("base64")}`;
 }

@@ -100,15 +100,6 @@ describe("EndpointLanes", () => {
     expect(log).toEqual(["start p1"]);
   });
 
-  test("drainQueued hands back jobs not started", async () => {
-    const lanes = newLanes(10);
-    const log: string[] = [];
-    lanes.hold("p");
-    lanes.submit("p", limits(5), controlledJob(log, "p1").job);
-    lanes.submit("p", limits(5), controlledJob(log, "p2").job);
-    expect(lanes.drainQueued("p")).toHaveLength(2);
-    expect(lanes.backlog("p")).toBe(0);
-  });
 
   test("a job that throws is reported and frees its slot", async () => {
     const errors: unknown[] = [];

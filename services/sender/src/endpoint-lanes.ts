@@ -82,9 +82,6 @@ export class EndpointLanes {
     this.#pump();
   }
 
-  isHeld(endpointId: string): boolean {
-    return this.#lanes.get(endpointId)?.held ?? false;
-  }
 
   /** Jobs waiting (not started) plus running, for back-pressure decisions. */
   backlog(endpointId: string): number {
@@ -92,12 +89,6 @@ export class EndpointLanes {
     return lane ? lane.queue.length + lane.inFlight : 0;
   }
 
-  /** Removes and returns the jobs not yet started (e.g. to park them elsewhere). */
-  drainQueued(endpointId: string): LaneJob[] {
-    const lane = this.#lanes.get(endpointId);
-    if (!lane) return [];
-    return lane.queue.splice(0, lane.queue.length);
-  }
 
   get globalInFlight(): number {
     return this.#globalInFlight;

@@ -49,16 +49,6 @@ export class OffsetTracker {
     for (const entry of entries) this.#committed.set(partitionKey(entry.topic, entry.partition), BigInt(entry.offset));
   }
 
-  /** Messages of this partition still being handled. */
-  inFlightCount(topic: string, partition: number): number {
-    return this.#inFlight.get(partitionKey(topic, partition))?.size ?? 0;
-  }
-
-  totalInFlight(): number {
-    let total = 0;
-    for (const set of this.#inFlight.values()) total += set.size;
-    return total;
-  }
 
   /**
    * True for an offset this tracker already took (in flight or done since the last commit), such
