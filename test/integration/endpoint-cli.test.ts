@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -11,13 +10,13 @@ import { createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
 import { EndpointDirectory, SecretBox, type EndpointConfig } from "@novatrade/endpoint-config";
 import { createKafka, type KafkaClient } from "@novatrade/kafka";
 import { infraEnv } from "../support/infra-env.js";
+import { runCli, type CliResult } from "../support/run-cli.js";
 
 /**
  * `npm run endpoint` as operators run it: the compiled CLI in a child process, against the real
  * broker and registry. Each test has a topic prefix of its own, and its topics are deleted after.
  */
 
-const REPOSITORY = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = fileURLToPath(new URL("../../packages/endpoint-config/dist/cli.js", import.meta.url));
 const ORG = "550e8400-e29b-41d4-a716-446655440000";
 const SECRETS_KEY = Buffer.alloc(32, 9).toString("base64");
@@ -35,12 +34,6 @@ function newKafka(clientId: string): KafkaClient {
     metricsPrefix: "test_endpoint_cli_kafka_",
     connectionTimeoutMs: 3_000,
   });
-}
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 interface Installation {
@@ -70,29 +63,11 @@ const test = base.extend<{ installation: Installation }>({
     };
     const kafka = newKafka("endpoint-cli-test");
     const topics = async () => (await kafka.admin.listTopics()).filter((topic) => topic.startsWith(prefix));
-    await use({ naming, kafka, cli: (...args) => runCli(args, env), topics });
+    await use({ naming, kafka, cli: (...args) => runCli(CLI, args, env), topics });
     await kafka.admin.deleteTopics(await topics()).catch(() => undefined);
     await kafka.disconnect();
   },
 });
-
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  // LOG_LEVEL unset: the CLI logs warn and above only, as for an operator.
-  const { LOG_LEVEL: _level, ...inherited } = process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPOSITORY,
-      env: { ...inherited, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Parses the one JSON line a successful command prints. */
 function output<T = Record<string, unknown>>(result: CliResult): T {

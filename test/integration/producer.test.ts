@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
@@ -11,6 +10,7 @@ import { createKafka, type KafkaClient, type KafkaMessage } from "@novatrade/kaf
 import { createEventProducer, EVENT_CONTENT_TYPE } from "@novatrade/producer";
 import { infraEnv } from "../support/infra-env.js";
 import { kafkaNamesFixture, type Names } from "../support/kafka-names.js";
+import { runCli, type CliResult } from "../support/run-cli.js";
 
 /**
  * The producer library and `npm run produce` against the real broker and registry. Each test
@@ -19,7 +19,6 @@ import { kafkaNamesFixture, type Names } from "../support/kafka-names.js";
  */
 
 const WAIT = { timeout: 60_000, interval: 50 };
-const REPOSITORY = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = fileURLToPath(new URL("../../packages/producer/dist/cli.js", import.meta.url));
 const ORG = "550e8400-e29b-41d4-a716-446655440000";
 const OTHER_ORG = "6ba7b810-9dad-41d1-80b4-00c04fd430c8";
@@ -86,31 +85,8 @@ async function recordCount(kafka: KafkaClient, topic: string): Promise<bigint> {
   return offsets.reduce((sum, { low, high }) => sum + BigInt(high) - BigInt(low), 0n);
 }
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: REPOSITORY,
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: infraEnv.kafkaBrokers.join(","),
-        SCHEMA_REGISTRY_URL: infraEnv.schemaRegistryUrl,
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function runProduceCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(CLI, args, { KAFKA_BROKERS: infraEnv.kafkaBrokers.join(","), SCHEMA_REGISTRY_URL: infraEnv.schemaRegistryUrl, ...env });
 }
 
 describe("producer against Kafka and the schema registry", () => {
@@ -168,7 +144,7 @@ describe("producer against Kafka and the schema registry", () => {
     const topic = names.topic("cli");
     const data = sampleEvent("compliance.decision_made").data;
 
-    const result = await runCli(
+    const result = await runProduceCli(
       ["--type", "compliance.decision_made", "--org", ORG, "--partner", PARTNER, "--source", "WEB_APP", "--data", JSON.stringify(data)],
       { DOMAIN_TOPIC: topic },
     );
@@ -199,22 +175,22 @@ describe("producer against Kafka and the schema registry", () => {
 
   test("the CLI rejects invalid input with exit code 2 naming the field, and writes nothing", async ({ kafka, names }) => {
     const topic = names.topic("cli-invalid");
-    const valid = await runCli(["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", topic, "--data", JSON.stringify(sampleEvent("kyc.vies_check_failed").data)]);
+    const valid = await runProduceCli(["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", topic, "--data", JSON.stringify(sampleEvent("kyc.vies_check_failed").data)]);
     expect(valid.code, valid.stderr).toBe(0);
     const before = await recordCount(kafka, topic);
     expect(before).toBe(1n);
 
-    const badData = await runCli(["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", topic, "--data", '{"bad":1}']);
+    const badData = await runProduceCli(["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", topic, "--data", '{"bad":1}']);
     expect(badData.code).toBe(2);
     expect(badData.stdout).toBe("");
     expect(badData.stderr.trim().split("\n")).toHaveLength(1);
     expect(badData.stderr).toMatch(/invalid event: data\.\w+: /);
 
-    const unknownType = await runCli(["--type", "kyc.vies_check_passed", "--org", ORG, "--topic", topic, "--data", "{}"]);
+    const unknownType = await runProduceCli(["--type", "kyc.vies_check_passed", "--org", ORG, "--topic", topic, "--data", "{}"]);
     expect(unknownType.code).toBe(2);
     expect(unknownType.stderr).toMatch(/invalid event: type: unknown event type "kyc\.vies_check_passed"/);
 
-    const badOrg = await runCli(["--type", "kyc.vies_check_failed", "--org", "not-a-uuid", "--topic", topic, "--data", JSON.stringify(sampleEvent("kyc.vies_check_failed").data)]);
+    const badOrg = await runProduceCli(["--type", "kyc.vies_check_failed", "--org", "not-a-uuid", "--topic", topic, "--data", JSON.stringify(sampleEvent("kyc.vies_check_failed").data)]);
     expect(badOrg.code).toBe(2);
     expect(badOrg.stderr).toMatch(/organizationUuid: must be a UUID/);
 
@@ -223,14 +199,14 @@ describe("producer against Kafka and the schema registry", () => {
 
     // Invalid input does not create a missing topic either.
     const untouched = names.topic("cli-never-created");
-    const rejected = await runCli(["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", untouched, "--data", '{"bad":1}']);
+    const rejected = await runProduceCli(["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", untouched, "--data", '{"bad":1}']);
     expect(rejected.code).toBe(2);
     expect(await kafka.admin.listTopics()).not.toContain(untouched);
   });
 
   test("the CLI's dry run prints the event and touches no topic", async ({ kafka, names }) => {
     const topic = names.topic("cli-dry-run");
-    const result = await runCli(["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", topic, "--dry-run", "--data", JSON.stringify(sampleEvent("kyc.vies_check_failed").data)]);
+    const result = await runProduceCli(["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", topic, "--dry-run", "--data", JSON.stringify(sampleEvent("kyc.vies_check_failed").data)]);
 
     expect(result.code).toBe(0);
     const printed = JSON.parse(result.stdout) as { dryRun: boolean; envelope: EventEnvelope };
@@ -241,7 +217,7 @@ describe("producer against Kafka and the schema registry", () => {
 
   test("the CLI reports an unreachable broker with exit code 1", async ({ names }) => {
     // Port 9 (discard) on loopback: nothing listens, so connecting fails at once.
-    const result = await runCli(
+    const result = await runProduceCli(
       ["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", names.topic("cli-down"), "--data", JSON.stringify(sampleEvent("kyc.vies_check_failed").data)],
       { KAFKA_BROKERS: "127.0.0.1:9", LOG_LEVEL: "silent" },
     );
