@@ -27,6 +27,8 @@ export interface EndpointDirectoryDeps {
 export class EndpointDirectory {
   readonly #deps: EndpointDirectoryDeps;
   readonly #endpoints = new Map<string, EndpointConfig>();
+  /** Endpoint ids by organization (lower-case UUID): routing looks at one tenant's endpoints only. */
+  readonly #byOrganization = new Map<string, Set<string>>();
   /** Endpoints whose tombstone this view has read (until compaction removes it from the topic). */
   readonly #deleted = new Set<string>();
   readonly #listeners = new Set<EndpointChangeListener>();
@@ -54,6 +56,13 @@ export class EndpointDirectory {
 
   all(): IterableIterator<EndpointConfig> {
     return this.#endpoints.values();
+  }
+
+  /** The endpoints of one organization; the router's per-event lookup, not a scan of all. */
+  ofOrganization(organizationUuid: string): EndpointConfig[] {
+    const ids = this.#byOrganization.get(organizationUuid.toLowerCase());
+    if (!ids) return [];
+    return [...ids].map((id) => this.#endpoints.get(id)!);
   }
 
   onChange(listener: EndpointChangeListener): () => void {
@@ -115,9 +124,12 @@ export class EndpointDirectory {
       // Records of one endpoint share a key, hence a partition, hence arrive in order; the
       // revision check only guards against an older writer racing a newer one.
       if (previous && previous.revision > current.revision) return;
+      if (previous) this.#unindex(previous);
       this.#endpoints.set(endpointId, current);
+      this.#index(current);
       this.#deleted.delete(endpointId);
     } else {
+      if (previous) this.#unindex(previous);
       this.#endpoints.delete(endpointId);
       this.#deleted.add(endpointId);
     }
@@ -128,5 +140,19 @@ export class EndpointDirectory {
         this.#deps.logger.error({ err: error, endpointId }, "endpoint change listener failed");
       }
     }
+  }
+
+  #index(endpoint: EndpointConfig): void {
+    const key = endpoint.organizationUuid.toLowerCase();
+    let ids = this.#byOrganization.get(key);
+    if (!ids) this.#byOrganization.set(key, (ids = new Set()));
+    ids.add(endpoint.endpointId);
+  }
+
+  #unindex(endpoint: EndpointConfig): void {
+    const key = endpoint.organizationUuid.toLowerCase();
+    const ids = this.#byOrganization.get(key);
+    ids?.delete(endpoint.endpointId);
+    if (ids?.size === 0) this.#byOrganization.delete(key);
   }
 }

@@ -52,7 +52,8 @@ beforeEach(() => {
     codec: createEventCodec({ registry: schemaRegistry, catalogue }),
     records,
     // A function, as the directory's live view: each route() sees the endpoints of that moment.
-    endpoints: () => endpoints,
+    // Every endpoint, whatever organization is asked for: tenancy must still hold via matching.
+    endpointsOf: () => endpoints,
     naming: NAMING,
     retrySchedule: RETRY_SCHEDULE,
     metrics: createRouterMetrics(metricsRegistry),

@@ -27,8 +27,8 @@ export interface RoutedRecord {
 export interface EventRouterDeps {
   codec: EventCodec;
   records: RecordCodec;
-  /** The current endpoints (the directory's view). */
-  endpoints: () => Iterable<EndpointConfig>;
+  /** The current endpoints of an organization (the directory's view); matching checks tenancy again. */
+  endpointsOf: (organizationUuid: string) => Iterable<EndpointConfig>;
   naming: TopicNaming;
   retrySchedule: RetrySchedule;
   metrics: RouterMetrics;
@@ -80,7 +80,7 @@ export class EventRouter {
       metrics.events.inc({ outcome: "echo_suppressed" });
       return [];
     }
-    const endpoints = selectMatchingEndpoints(this.#deps.endpoints(), envelope);
+    const endpoints = selectMatchingEndpoints(this.#deps.endpointsOf(envelope.organizationUuid), envelope);
     if (endpoints.length === 0) {
       metrics.events.inc({ outcome: "no_match" });
       return [];

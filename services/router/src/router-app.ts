@@ -51,7 +51,7 @@ export async function startRouter(
   const router = new EventRouter({
     codec,
     records,
-    endpoints: () => directory.all(),
+    endpointsOf: (organizationUuid) => directory.ofOrganization(organizationUuid),
     naming,
     retrySchedule: config.RETRY_SCHEDULE,
     metrics: createRouterMetrics(registry),
