@@ -5,3 +5,4 @@ export * from "./pipeline-topics.js";
 export * from "./endpoint-config-publisher.js";
 export * from "./endpoint-directory.js";
 export * from "./endpoint-directory-metrics.js";
+export * from "./endpoint-view.js";
