@@ -6,11 +6,16 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { topicNames, type TopicNaming } from "@novatrade/domain";
 import { createRecordCodec, loadSchemaCatalogue, type DeadLetterRecord, type RecordCodec } from "@novatrade/event-codec";
 import {
+  ConcurrentEndpointChangeError,
   createEndpointDirectoryMetrics,
   EndpointConfigPublisher,
   EndpointDirectory,
+  endpointStore,
   registerEndpoint,
+  rotateSecret,
   SecretBox,
+  updateEndpoint,
+  withStatus,
   type EndpointConfig,
 } from "@novatrade/endpoint-config";
 import { createKafka, type KafkaClient, type KafkaProducer } from "@novatrade/kafka";
@@ -146,5 +151,46 @@ describe("EndpointDirectory", () => {
 
     clock.now += 3_600_000;
     expect(directory.isDeleted(endpoint.endpointId)).toBe(false);
+  });
+
+  test("of two records with the same revision, the first one written is the configuration", async () => {
+    const endpoint = newEndpoint();
+    await publisher.put(endpoint);
+    const paused = withStatus(endpoint, "PAUSED", Date.now());
+    const rotated = rotateSecret(endpoint, { secretBox, now: Date.now(), overlapMs: 60_000 }).config;
+    await publisher.put(paused);
+    await publisher.put(rotated);
+
+    const { directory } = await viewThroughProxy();
+    await directory.start();
+    expect(directory.get(endpoint.endpointId)).toEqual(paused);
+  });
+
+  test("updateEndpoint: a rotation racing a pause is refused as a concurrent change, and every view keeps the pause", async () => {
+    const endpoint = newEndpoint();
+    await publisher.put(endpoint);
+    const { directory: pauser } = await viewThroughProxy();
+    const { directory: rotator } = await viewThroughProxy();
+    await Promise.all([pauser.start(), rotator.start()]);
+    const pauserStore = endpointStore(publisher, pauser);
+    const rotatorStore = endpointStore(publisher, rotator);
+
+    // Both read revision 1; the pause lands between the rotation's check and its write.
+    const racingRotator = {
+      ...rotatorStore,
+      append: async (config: EndpointConfig) => {
+        await updateEndpoint(pauserStore, endpoint.endpointId, 1, (current) => withStatus(current, "PAUSED", Date.now()));
+        return rotatorStore.append(config);
+      },
+    };
+    const rotation = updateEndpoint(racingRotator, endpoint.endpointId, 1, (current) => rotateSecret(current, { secretBox, now: Date.now(), overlapMs: 60_000 }).config);
+    await expect(rotation).rejects.toThrow(ConcurrentEndpointChangeError);
+    await expect(rotation).rejects.toThrow(/changed concurrently \(expected revision 1, now 2\)/);
+
+    const { directory: fresh } = await viewThroughProxy();
+    await fresh.start();
+    for (const view of [pauser, rotator, fresh]) {
+      expect(view.get(endpoint.endpointId)).toMatchObject({ status: "PAUSED", revision: 2, secrets: endpoint.secrets });
+    }
   });
 });

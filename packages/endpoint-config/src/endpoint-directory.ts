@@ -7,6 +7,12 @@ import { DeletedEndpoints } from "./deleted-endpoints.js";
 import type { EndpointDirectoryMetrics } from "./endpoint-directory-metrics.js";
 import type { EndpointConfig } from "./endpoint-record.js";
 
+/** Where a record sits in the configuration topic. */
+export interface RecordPosition {
+  partition: number;
+  offset: string;
+}
+
 export type EndpointChangeListener = (change: { endpointId: string; previous: EndpointConfig | null; current: EndpointConfig | null }) => void;
 
 export interface EndpointDirectoryDeps {
@@ -63,6 +69,12 @@ export class EndpointDirectory {
   /** The retriable failure the view is waiting out, or null. */
   #waitingOn: unknown = null;
   #stopping = false;
+  /** Next offset to read, per partition, as far as this view has read. */
+  readonly #readUpTo = new Map<number, bigint>();
+  /** The record each known endpoint's configuration came from. */
+  readonly #sources = new Map<string, RecordPosition & { afterDeletion: boolean }>();
+  /** Callers of catchUp/waitForPosition, checked after each record. */
+  readonly #waiters = new Set<{ done: () => boolean; resolve: () => void; reject: (error: Error) => void }>();
 
   constructor(deps: EndpointDirectoryDeps) {
     this.#deps = deps;
@@ -109,6 +121,30 @@ export class EndpointDirectory {
     return this.#caughtUp && this.#waitingOn === null && running;
   }
 
+  /** The record the endpoint's current configuration came from (for compare-and-set writers). */
+  sourceOf(endpointId: string): (RecordPosition & { afterDeletion: boolean }) | undefined {
+    return this.#sources.get(endpointId);
+  }
+
+  /** Resolves once this (started) view has read every record the topic holds now. */
+  async catchUp(): Promise<void> {
+    const offsets = await this.#deps.kafka.admin.fetchTopicOffsets(this.#topic);
+    await this.#waitUntil(() =>
+      offsets.every((partition) => BigInt(partition.high) <= BigInt(partition.low) || (this.#readUpTo.get(partition.partition) ?? 0n) >= BigInt(partition.high)),
+    );
+  }
+
+  /** Resolves once this (started) view has read the record at `position`. */
+  waitForPosition(position: RecordPosition): Promise<void> {
+    return this.#waitUntil(() => (this.#readUpTo.get(position.partition) ?? 0n) > BigInt(position.offset));
+  }
+
+  #waitUntil(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    if (!this.#consumer || this.#stopping) return Promise.reject(new Error("the endpoint view is not running"));
+    return new Promise<void>((resolve, reject) => this.#waiters.add({ done, resolve, reject }));
+  }
+
   onChange(listener: EndpointChangeListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -134,6 +170,12 @@ export class EndpointDirectory {
         // Every record ends applied or dead-lettered (or the view is stopping): the caught-up
         // check below then sees every offset, a bad last record included.
         await this.#handle(message, context);
+        this.#readUpTo.set(message.partition, BigInt(message.offset) + 1n);
+        for (const waiter of this.#waiters) {
+          if (!waiter.done()) continue;
+          this.#waiters.delete(waiter);
+          waiter.resolve();
+        }
         const last = pending.get(message.partition);
         if (last !== undefined && BigInt(message.offset) >= last) {
           pending.delete(message.partition);
@@ -150,6 +192,8 @@ export class EndpointDirectory {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    for (const waiter of this.#waiters) waiter.reject(new Error("the endpoint view stopped"));
+    this.#waiters.clear();
     await this.#consumer?.disconnect();
     this.#consumer = null;
     await this.#deps.kafka.admin.deleteGroups([this.#groupId]).catch((error: unknown) => {
@@ -211,16 +255,25 @@ export class EndpointDirectory {
     let current: EndpointConfig | null = null;
     if (record !== null) {
       current = record;
-      // Records of one endpoint share a key, hence a partition, hence arrive in order; the
-      // revision check only guards against an older writer racing a newer one.
-      if (previous && previous.revision > current.revision) return;
+      // Compare-and-set on the revision (see updateEndpoint): writers append expected + 1, and of
+      // two writers that expected the same revision only the first in the log counts. Every
+      // reader sees the log in the same order, so all of them agree on which one that was.
+      if (previous && previous.revision >= current.revision) {
+        this.#deps.logger.warn(
+          { endpointId, revision: current.revision, currentRevision: previous.revision, offset: message.offset },
+          "endpoint configuration record ignored: its revision is not newer (a concurrent or stale write)",
+        );
+        return;
+      }
       if (previous) this.#unindex(previous);
       this.#endpoints.set(endpointId, current);
+      this.#sources.set(endpointId, { partition: message.partition, offset: message.offset, afterDeletion: !previous && this.#deleted.has(endpointId) });
       this.#index(current);
       this.#deleted.delete(endpointId);
     } else {
       if (previous) this.#unindex(previous);
       this.#endpoints.delete(endpointId);
+      this.#sources.delete(endpointId);
       this.#deleted.add(endpointId);
     }
     for (const listener of this.#listeners) {

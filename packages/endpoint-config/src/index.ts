@@ -6,3 +6,4 @@ export * from "./endpoint-config-publisher.js";
 export * from "./endpoint-directory.js";
 export * from "./endpoint-directory-metrics.js";
 export * from "./endpoint-view.js";
+export * from "./endpoint-update.js";
