@@ -1,0 +1,41 @@
+import { withStatus, type EndpointConfig, type EndpointConfigPublisher, type EndpointDirectory } from "@novatrade/endpoint-config";
+
+export type PauseResult =
+  /** This call wrote the PAUSED revision. */
+  | "paused"
+  /** The endpoint was PAUSED already (by an earlier run of this pause, or by hand). */
+  | "already_paused"
+  /** Changed after the failure that triggered the pause (resumed, edited): the pause is stale. */
+  | "stale"
+  /** DISABLED: nothing to pause. */
+  | "not_active"
+  /** Deleted or unknown. */
+  | "missing";
+
+export interface EndpointPauserDeps {
+  directory: Pick<EndpointDirectory, "get">;
+  publisher: Pick<EndpointConfigPublisher, "put">;
+}
+
+/**
+ * THE one place where the projector writes endpoint configuration: an auto-pause. It reads the
+ * current record and writes the next revision with status PAUSED, only if the record has not
+ * changed since the failure that triggered the pause (`triggeredAt`, epoch milliseconds).
+ *
+ * The check-then-write is a compare-and-set on the revision as far as this process can make
+ * one with the endpoint-config package as it is (a view of the compacted topic, then a put).
+ * When the package offers `updateEndpoint(..., expectedRevision, change)`, this function
+ * becomes a call to it with `current.revision` and its "changed concurrently" error maps to
+ * `stale`. The record has no field for the pause reason; the reason travels in the
+ * `webhook.endpoint_auto_paused` event and in endpoint_health.pause_reason.
+ */
+export async function pauseEndpoint(deps: EndpointPauserDeps, endpointId: string, triggeredAt: number, now: number): Promise<{ result: PauseResult; config?: EndpointConfig }> {
+  const current = deps.directory.get(endpointId);
+  if (!current) return { result: "missing" };
+  if (current.status === "PAUSED") return { result: "already_paused", config: current };
+  if (current.status !== "ACTIVE") return { result: "not_active", config: current };
+  if (current.updatedAt > triggeredAt) return { result: "stale", config: current };
+  const paused = withStatus(current, "PAUSED", Math.max(now, current.updatedAt + 1));
+  await deps.publisher.put(paused);
+  return { result: "paused", config: paused };
+}
