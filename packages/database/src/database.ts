@@ -35,8 +35,9 @@ export function createDatabase(options: DatabaseOptions): Database {
 export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string") {
-    // 08xxx connection exceptions, 57P01-03 admin shutdown / crash / cannot connect now.
-    if (code.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03") return true;
+    // 08xxx connection exceptions (but 08P01, a protocol violation, is a bug), 57P01-03 admin
+    // shutdown / crash / cannot connect now.
+    if ((code.startsWith("08") && code !== "08P01") || code === "57P01" || code === "57P02" || code === "57P03") return true;
     if (["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND"].includes(code)) return true;
   }
   const name = (error as { name?: unknown } | null)?.name;

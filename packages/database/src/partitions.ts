@@ -22,7 +22,10 @@ export async function ensurePartitions(db: Database, days: Iterable<string>): Pr
   for (const day of new Set(days)) {
     for (const table of PARTITIONED_TABLES) {
       try {
-        await db.raw(`CREATE TABLE IF NOT EXISTS ?? PARTITION OF ?? FOR VALUES FROM (?) TO (?)`, [partitionName(table, day), table, day, addDays(day, 1)]);
+        // DDL takes no bind parameters: the bounds are inlined, and only after dayStart checked
+        // that `day` is exactly YYYY-MM-DD (addDays goes through it).
+        const next = addDays(day, 1);
+        await db.raw(`CREATE TABLE IF NOT EXISTS ?? PARTITION OF ?? FOR VALUES FROM ('${day}') TO ('${next}')`, [partitionName(table, day), table]);
       } catch (error) {
         // 42P07 duplicate table / 23505 catalogue unique violation: another process won the race.
         const code = (error as { code?: string }).code;
