@@ -130,3 +130,30 @@ export async function produceOutcomes(pipeline: Pipeline, outcomes: DeliveryOutc
   );
   await pipeline.producer.send(topicNames(pipeline.naming).deliveryOutcome, messages);
 }
+
+/**
+ * Waits until `groupId` has committed every record of the pipeline's three input topics (the
+ * projector commits only after its transaction): then its tables hold all of them.
+ */
+export async function waitCaughtUp(pipeline: Pipeline, groupId: string, timeoutMs = 120_000): Promise<void> {
+  const names = topicNames(pipeline.naming);
+  const topics = [names.deliveryOutcome, names.endpointConfig, names.domain];
+  let behind = -1;
+  await waitUntil(
+    async () => {
+      const committed = await pipeline.kafka.admin.fetchGroupOffsets(groupId, topics);
+      behind = 0;
+      for (const topic of topics) {
+        for (const { partition, high } of await pipeline.kafka.admin.fetchTopicOffsets(topic)) {
+          const offset = committed.find((c) => c.topic === topic && c.partition === partition)?.offset ?? null;
+          const position = offset === null || Number(offset) < 0 ? 0 : Number(offset);
+          behind += Math.max(0, Number(high) - position);
+        }
+      }
+      return behind === 0;
+    },
+    { what: `group ${groupId} to commit every record`, timeoutMs, intervalMs: 250 },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message} (${behind} records behind)`);
+  });
+}

@@ -37,7 +37,9 @@ export async function pauseEndpoint(deps: EndpointPauserDeps, endpointId: string
   if (current.status === "PAUSED") return { result: current.updatedAt >= triggeredAt ? "already_paused" : "paused_before", config: current };
   if (current.status !== "ACTIVE") return { result: "not_active", config: current };
   if (current.updatedAt > triggeredAt) return { result: "stale", config: current };
-  const paused = withStatus(current, "PAUSED", Math.max(now, current.updatedAt + 1));
+  // Never dated before the failure that caused it (the sender's clock may run ahead of ours):
+  // a re-run, or a re-projection, recognises its own pause by that.
+  const paused = withStatus(current, "PAUSED", Math.max(now, triggeredAt, current.updatedAt + 1));
   await deps.publisher.put(paused);
   return { result: "paused", config: paused };
 }
