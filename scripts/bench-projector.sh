@@ -7,7 +7,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 started_infra=false
-if ! scripts/infra.sh status | grep -q "kafka: running"; then started_infra=true; fi
+# Not `status | grep -q`: under pipefail, grep closing the pipe early can fail the pipeline.
+status=$(scripts/infra.sh status)
+if ! grep -q "kafka: running" <<<"$status"; then started_infra=true; fi
 trap '$started_infra && scripts/infra.sh down' EXIT
 scripts/infra.sh up
 (set -a; source <(scripts/infra.sh env); set +a; npx vitest run --project bench bench/projector.bench.ts)
