@@ -46,5 +46,21 @@ export const localPostgres = {
     delete env.KAFKA_BROKERS;
     delete env.SCHEMA_REGISTRY_URL;
     await run(path.join(root, "scripts", "infra.sh"), ["up"], { env, cwd: root });
+    await this.waitForRegistry();
+  },
+
+  /**
+   * The registry keeps its schemas in this PostgreSQL, and its pool still holds connections the
+   * restart cut: each fails one request before it is replaced. Asks until a run of requests in
+   * a row succeed, so the tests after this one find a registry that answers.
+   */
+  async waitForRegistry(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    let inARow = 0;
+    while (inARow < 15) {
+      if (Date.now() > deadline) throw new Error("the schema registry did not recover after the PostgreSQL restart");
+      const response = await fetch(`${infraEnv.schemaRegistryUrl}/subjects`).catch(() => null);
+      inARow = response?.ok ? inARow + 1 : 0;
+    }
   },
 };
