@@ -5,6 +5,7 @@ import {
   DEFAULT_AUTO_PAUSE_POLICY,
   initialEndpointHealth,
   resumeEndpointHealth,
+  sweepEndpointHealth,
   validateAutoPausePolicy,
   type AttemptOutcome,
   type EndpointHealthState,
@@ -104,5 +105,44 @@ describe("validateAutoPausePolicy", () => {
 
   it("accepts the default", () => {
     expect(validateAutoPausePolicy(DEFAULT_AUTO_PAUSE_POLICY)).toBe(DEFAULT_AUTO_PAUSE_POLICY);
+  });
+});
+
+describe("auto-pause reason", () => {
+  it("names the count rule when 20 failures pause", () => {
+    const updates = failures(20).reduce<ReturnType<typeof applyAttemptOutcome>[]>((list, outcome) => {
+      const state = list.at(-1)?.state ?? initialEndpointHealth();
+      return [...list, applyAttemptOutcome(state, outcome, DEFAULT_AUTO_PAUSE_POLICY)];
+    }, []);
+    expect(updates.at(-1)).toMatchObject({ transition: "auto_paused", reason: "CONSECUTIVE_FAILURES" });
+    expect(updates.slice(0, -1).every((update) => update.reason === undefined)).toBe(true);
+  });
+
+  it("names the duration rule when 72 h of failing pause", () => {
+    const first = applyAttemptOutcome(initialEndpointHealth(), fail(T0), DEFAULT_AUTO_PAUSE_POLICY).state;
+    expect(applyAttemptOutcome(first, fail(T0 + 72 * H), DEFAULT_AUTO_PAUSE_POLICY)).toMatchObject({ transition: "auto_paused", reason: "FAILING_TOO_LONG" });
+  });
+});
+
+describe("sweepEndpointHealth", () => {
+  const failing = run([fail(T0), fail(T0 + H)]).state;
+
+  it.each<[string, EndpointHealthState, number, HealthTransition]>([
+    ["72 h after the first failure with no new attempt pauses", failing, T0 + 72 * H, "auto_paused"],
+    ["just under 72 h does not", failing, T0 + 72 * H - 1, "none"],
+    ["a healthy endpoint is never swept", run([ok(T0)]).state, T0 + 1000 * H, "none"],
+    ["an endpoint already paused is not paused again", { ...failing, status: "PAUSED" }, T0 + 100 * H, "none"],
+    ["a disabled endpoint is not paused", { ...failing, status: "DISABLED" }, T0 + 100 * H, "none"],
+    ["a success in between restarts the clock", run([fail(T0), ok(T0 + 50 * H), fail(T0 + 51 * H)]).state, T0 + 100 * H, "none"],
+  ])("%s", (_name, state, now, transition) => {
+    const update = sweepEndpointHealth(state, now, DEFAULT_AUTO_PAUSE_POLICY);
+    expect(update.transition).toBe(transition);
+    expect(update.state.status).toBe(transition === "auto_paused" ? "PAUSED" : state.status);
+    if (transition === "auto_paused") expect(update.reason).toBe("FAILING_TOO_LONG");
+  });
+
+  it("takes the duration from the policy", () => {
+    const policy = { maxConsecutiveFailures: 20, maxFailingDurationMs: 1000 };
+    expect(sweepEndpointHealth(run([fail(T0)]).state, T0 + 1000, policy).transition).toBe("auto_paused");
   });
 });

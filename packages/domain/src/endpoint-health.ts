@@ -37,10 +37,21 @@ export interface AttemptOutcome {
 
 export type HealthTransition = "none" | "auto_paused";
 
+/** Which rule paused an endpoint (the `reason` of `webhook.endpoint_auto_paused`). */
+export type AutoPauseReason = "CONSECUTIVE_FAILURES" | "FAILING_TOO_LONG";
+
 export interface HealthUpdate {
   state: EndpointHealthState;
   /** `auto_paused` exactly once per pause: the caller emits `webhook.endpoint_auto_paused`. */
   transition: HealthTransition;
+  /** Set with `auto_paused`: the rule that fired (the count wins when both do). */
+  reason?: AutoPauseReason;
+}
+
+function exhaustedBy(state: EndpointHealthState, now: number, policy: AutoPausePolicy): AutoPauseReason | null {
+  if (state.consecutiveFailures >= policy.maxConsecutiveFailures) return "CONSECUTIVE_FAILURES";
+  if (state.failingSince !== null && now - state.failingSince >= policy.maxFailingDurationMs) return "FAILING_TOO_LONG";
+  return null;
 }
 
 export function initialEndpointHealth(status: EndpointStatus = "ACTIVE"): EndpointHealthState {
@@ -79,12 +90,22 @@ export function applyAttemptOutcome(state: EndpointHealthState, outcome: Attempt
   if (state.lastSuccessAt !== null && at < state.lastSuccessAt) return { state, transition: "none" };
   const failingSince = state.failingSince === null ? at : Math.min(state.failingSince, at);
   const next: EndpointHealthState = { ...state, consecutiveFailures: state.consecutiveFailures + 1, failingSince };
-  const exhausted =
-    next.consecutiveFailures >= policy.maxConsecutiveFailures || at - failingSince >= policy.maxFailingDurationMs;
-  if (state.status === "ACTIVE" && exhausted) {
-    return { state: { ...next, status: "PAUSED" }, transition: "auto_paused" };
+  const reason = exhaustedBy(next, at, policy);
+  if (state.status === "ACTIVE" && reason !== null) {
+    return { state: { ...next, status: "PAUSED" }, transition: "auto_paused", reason };
   }
   return { state: next, transition: "none" };
+}
+
+/**
+ * The periodic sweep: applies the duration rule at `now` to an endpoint that has had no new
+ * attempt (its deliveries wait in long retry tiers, so no failure arrives to trigger it). Only
+ * the duration rule can fire here; the count only changes with attempts.
+ */
+export function sweepEndpointHealth(state: EndpointHealthState, now: number, policy: AutoPausePolicy): HealthUpdate {
+  if (state.status !== "ACTIVE" || state.failingSince === null) return { state, transition: "none" };
+  if (now - state.failingSince < policy.maxFailingDurationMs) return { state, transition: "none" };
+  return { state: { ...state, status: "PAUSED" }, transition: "auto_paused", reason: "FAILING_TOO_LONG" };
 }
 
 /**

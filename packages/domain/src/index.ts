@@ -9,3 +9,6 @@ export * from "./endpoint-health.js";
 export * from "./delivery-id.js";
 export * from "./delivery-topic.js";
 export * from "./address-guard.js";
+export * from "./history-partitions.js";
+export * from "./auto-pause-event.js";
+export * from "./compliance-rollup.js";

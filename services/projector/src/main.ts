@@ -1,14 +1,13 @@
-import { createLogger, createMetricsRegistry, runService, startOpsServer } from "@novatrade/service-runtime";
+import { createLogger, createMetricsRegistry, runService } from "@novatrade/service-runtime";
 import { loadConfig } from "./config.js";
+import { startProjector } from "./projector-app.js";
 
-// Composition root of the projector. It is not built yet (a later issue): it starts, serves
-// /metrics and /healthz, and stops cleanly, and does nothing else.
+// Composition root of the projector: configuration, logger and metrics registry are made here;
+// startProjector builds the database pool, Kafka client and components and hands them down.
 const config = loadConfig(process.env);
 const logger = createLogger({ service: "projector", level: config.LOG_LEVEL });
 const registry = createMetricsRegistry("projector");
 
 await runService(logger, async (onStop) => {
-  const ops = await startOpsServer({ registry, host: config.PROJECTOR_OPS_HOST, port: config.PROJECTOR_OPS_PORT });
-  onStop(() => ops.close());
-  logger.warn({ opsPort: ops.port }, "projector is not implemented yet: serving health and metrics only");
+  await startProjector(config, { logger, registry, onStop });
 });
