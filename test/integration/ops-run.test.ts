@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
+import { TEST_SECRETS_KEY } from "../support/pipeline.js";
+import { descendants, freePort, survivors } from "../support/process-tree.js";
+import { waitUntil } from "../support/wait-until.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Runs a script of scripts/ to its end, as a person would from the repository root. */
+function runScript(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(root, script), [], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * `make run` as a real process tree (make → scripts/run.sh → four services and Prometheus), on
+ * topics and ports of its own: it comes up healthy, `make demo`'s script gets all ten event
+ * types delivered and verified through it, and a SIGTERM to `make` itself stops every process
+ * of the tree: none is left running.
+ */
+describe("make run and make demo", () => {
+  let make: ChildProcess | undefined;
+  const output: string[] = [];
+
+  afterAll(() => {
+    // Only if the test failed half-way: never leave the tree running.
+    if (make && make.exitCode === null && make.signalCode === null) process.kill(-make.pid!, "SIGKILL");
+  });
+
+  test("starts healthy, delivers the demo's ten types, and a SIGTERM to make leaves no process behind", async () => {
+    const prefix = `it.run.${randomUUID().slice(0, 8)}.`;
+    const env: Record<string, string> = {
+      TOPIC_PREFIX: prefix,
+      DOMAIN_TOPIC: `${prefix}events`,
+      TOPIC_PARTITIONS: "2",
+      RETRY_SCHEDULE: "1s,1s,1s,1s,1s,1s,1s,1s,1s",
+      ENDPOINT_SECRETS_KEY: TEST_SECRETS_KEY,
+      ROUTER_OPS_PORT: String(await freePort()),
+      SENDER_OPS_PORT: String(await freePort()),
+      PROJECTOR_OPS_PORT: String(await freePort()),
+      ADMIN_OPS_PORT: String(await freePort()),
+      PROMETHEUS_PORT: String(await freePort()),
+      SENDER_TOPIC_REFRESH_MS: "1000",
+      KAFKA_SESSION_TIMEOUT_MS: "6000",
+    };
+    // detached: make leads a process group of its own, so the test can find every member.
+    make = spawn("make", ["--no-print-directory", "run"], { cwd: root, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const exited = new Promise<number | null>((resolve) => make!.once("exit", (code) => resolve(code)));
+    for (const stream of [make.stdout!, make.stderr!]) {
+      stream.setEncoding("utf8").on("data", (chunk: string) => output.push(...chunk.split("\n").filter((line) => line.length > 0)));
+    }
+    await waitUntil(() => output.some((line) => line.includes("[run] Novatrade Webhooks is running")), {
+      timeoutMs: 240_000,
+      what: `make run to report every service healthy; last output:\n${output.slice(-15).join("\n")}`,
+    });
+    // Where things are, printed for the newcomer.
+    expect(output.join("\n")).toContain(`http://127.0.0.1:${env.ROUTER_OPS_PORT}/metrics`);
+    expect(output.join("\n")).toContain(`http://127.0.0.1:${env.PROMETHEUS_PORT}`);
+    expect(output.join("\n")).toContain(".local/logs/run.log");
+
+    const demo = await runScript("scripts/demo.sh", { ...env, DEMO_PROBE_INTERVAL_MS: "1000" });
+    expect(demo.stdout, demo.stderr).toContain("all 10 event types delivered, signed and verified (0 refused)");
+    expect(demo.code).toBe(0);
+
+    // Not a terminal: the services' lines are the JSON they write, one object per line.
+    const serviceLines = output.filter((line) => line.startsWith("{"));
+    expect(serviceLines.length).toBeGreaterThan(0);
+    for (const line of serviceLines) expect(JSON.parse(line)).toHaveProperty("service");
+
+    const tree = descendants(make.pid!);
+    const commands = tree.map((row) => row.command).join("\n");
+    for (const service of ["router", "sender", "projector", "admin"]) expect(commands).toContain(`services/${service}/dist/main.js`);
+    expect(commands).toContain("prometheus --config.file");
+
+    process.kill(make.pid!, "SIGTERM");
+    await exited;
+    expect(survivors(tree.map((row) => row.pid), make.pid!)).toEqual([]);
+    // Each service stopped cleanly rather than being killed.
+    for (const service of ["router", "sender", "projector", "admin"]) {
+      expect(output.some((line) => line.includes(`"service":"${service}"`) && line.includes('"msg":"stopped"'))).toBe(true);
+    }
+    expect(output).toContain("[run] stopped");
+  });
+});
