@@ -1,1 +1,3 @@
-export {};
+export * from "./panels.js";
+export * from "./overview-dashboard.js";
+export * from "./dashboard-files.js";
