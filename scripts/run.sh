@@ -38,7 +38,7 @@ if [ "$format" = auto ]; then if [ -t 1 ]; then format=pretty; else format=json;
 formatter_command=(cat)
 if [ "$format" = pretty ]; then
   formatter_command=("$ROOT/node_modules/.bin/pino-pretty" --colorize --translateTime SYS:HH:MM:ss.l
-    --ignore pid,hostname --messageFormat '{service} {msg}')
+    --ignore pid,hostname,service --messageFormat '{service} {msg}')
 fi
 exec > >(exec setsid bash -c 'log=$1; shift; tee -a "$log" | "$@"' _ "$run_log" "${formatter_command[@]}") 2>&1
 formatter=$!

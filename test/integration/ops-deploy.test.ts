@@ -1,26 +1,19 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, test } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { PROMETHEUS_DATASOURCE } from "@novatrade/dashboards";
+import { runProgram } from "../support/run-program.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const k8sDirectory = path.join(root, "deploy/k8s");
-const run = promisify(execFile);
 
 async function validate(files: string[]): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run(path.join(root, "scripts/k8s-validate.sh"), files);
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? 1, output: `${failed.stdout ?? ""}${failed.stderr ?? ""}` };
-  }
+  const result = await runProgram(path.join(root, "scripts/k8s-validate.sh"), files);
+  return { code: result.code, output: result.stdout + result.stderr };
 }
 
 async function manifests(): Promise<Array<{ file: string; doc: Record<string, any> }>> {
@@ -40,7 +33,8 @@ async function manifests(): Promise<Array<{ file: string; doc: Record<string, an
 describe("deployment files", () => {
   beforeAll(async () => {
     // Installs the validator once (a Python venv under .local/); quick afterwards.
-    await run(path.join(root, "scripts/k8s-validate.sh"), ["install"]);
+    const install = await runProgram(path.join(root, "scripts/k8s-validate.sh"), ["install"]);
+    expect(install.code, install.stderr).toBe(0);
   });
 
   test("every Kubernetes manifest is valid against the Kubernetes schemas (strict)", async () => {

@@ -1,25 +1,17 @@
-import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
 import { parse } from "yaml";
+import { runProgram } from "../support/run-program.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const prometheusDirectory = path.join(root, "deploy/prometheus");
-const run = promisify(execFile);
 
 async function promtool(args: string[], cwd = prometheusDirectory): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await run("promtool", args, { cwd });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const failed = error as { code?: number | string; stdout?: string; stderr?: string; message: string };
-    if (failed.code === "ENOENT") throw new Error("promtool is missing: make prometheus-install (Debian's prometheus package)");
-    return { code: typeof failed.code === "number" ? failed.code : 1, output: `${failed.stdout ?? ""}${failed.stderr ?? ""}` };
-  }
+  const result = await runProgram("promtool", args, { cwd, hint: "make prometheus-install (Debian's prometheus package)" });
+  return { code: result.code, output: result.stdout + result.stderr };
 }
 
 interface RuleFile {

@@ -5,22 +5,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { TEST_SECRETS_KEY } from "../support/pipeline.js";
 import { descendants, freePort, survivors } from "../support/process-tree.js";
+import { runProgram } from "../support/run-program.js";
 import { waitUntil } from "../support/wait-until.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-/** Runs a script of scripts/ to its end, as a person would from the repository root. */
-function runScript(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(path.join(root, script), [], { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /**
  * `make run` as a real process tree (make → scripts/run.sh → four services and Prometheus), on
@@ -37,9 +25,10 @@ describe("make run and make demo", () => {
     if (make && make.exitCode === null && make.signalCode === null) process.kill(-make.pid!, "SIGKILL");
   });
 
-  test("starts healthy, delivers the demo's ten types, and a SIGTERM to make leaves no process behind", async () => {
+  /** make run's environment on topics and ports of its own. */
+  async function runEnv(): Promise<Record<string, string>> {
     const prefix = `it.run.${randomUUID().slice(0, 8)}.`;
-    const env: Record<string, string> = {
+    return {
       TOPIC_PREFIX: prefix,
       DOMAIN_TOPIC: `${prefix}events`,
       TOPIC_PARTITIONS: "2",
@@ -53,6 +42,10 @@ describe("make run and make demo", () => {
       SENDER_TOPIC_REFRESH_MS: "1000",
       KAFKA_SESSION_TIMEOUT_MS: "6000",
     };
+  }
+
+  test("starts healthy, delivers the demo's ten types, and a SIGTERM to make leaves no process behind", async () => {
+    const env = await runEnv();
     // detached: make leads a process group of its own, so the test can find every member.
     make = spawn("make", ["--no-print-directory", "run"], { cwd: root, env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const exited = new Promise<number | null>((resolve) => make!.once("exit", (code) => resolve(code)));
@@ -68,7 +61,7 @@ describe("make run and make demo", () => {
     expect(output.join("\n")).toContain(`http://127.0.0.1:${env.PROMETHEUS_PORT}`);
     expect(output.join("\n")).toContain(".local/logs/run.log");
 
-    const demo = await runScript("scripts/demo.sh", { ...env, DEMO_PROBE_INTERVAL_MS: "1000" });
+    const demo = await runProgram(path.join(root, "scripts/demo.sh"), [], { cwd: root, env: { ...env, DEMO_PROBE_INTERVAL_MS: "1000" } });
     expect(demo.stdout, demo.stderr).toContain("all 10 event types delivered, signed and verified (0 refused)");
     expect(demo.code).toBe(0);
 
@@ -90,5 +83,36 @@ describe("make run and make demo", () => {
       expect(output.some((line) => line.includes(`"service":"${service}"`) && line.includes('"msg":"stopped"'))).toBe(true);
     }
     expect(output).toContain("[run] stopped");
+  });
+
+  test("on a terminal the logs are human-readable, and a SIGTERM to run.sh stops everything", async () => {
+    const env = await runEnv();
+    // `script` gives run.sh a pseudo-terminal as its standard output, as a person's shell would.
+    const terminal = spawn("script", ["-qefc", path.join(root, "scripts/run.sh"), "/dev/null"], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let screen = "";
+    terminal.stdout!.setEncoding("utf8").on("data", (chunk: string) => (screen += chunk));
+    const exited = new Promise<void>((resolve) => terminal.once("exit", () => resolve()));
+    try {
+      await waitUntil(() => screen.includes("[run] Novatrade Webhooks is running"), {
+        timeoutMs: 240_000,
+        what: `run.sh on a terminal to report every service healthy:\n${screen.slice(-1500)}`,
+      });
+      const plain = screen.replace(/\x1b\[[0-9;]*m/g, "");
+      for (const service of ["router", "sender", "projector", "admin"]) expect(plain).toMatch(new RegExp(`\\] INFO: ${service} started`));
+      expect(plain).not.toContain('{"level"');
+      const tree = descendants(terminal.pid!);
+      const runScript = tree.find((row) => row.command.includes("scripts/run.sh"));
+      expect(runScript).toBeDefined();
+      process.kill(runScript!.pid, "SIGTERM");
+      await exited;
+      expect(survivors(tree.map((row) => row.pid), terminal.pid!)).toEqual([]);
+    } finally {
+      if (terminal.exitCode === null && terminal.signalCode === null) process.kill(-terminal.pid!, "SIGKILL");
+    }
   });
 });
