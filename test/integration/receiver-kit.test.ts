@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -122,5 +123,72 @@ describe("receiver kit (real deliveries)", () => {
       [2, "SUCCEEDED", 200],
     ]);
     expect(kit.processed.map((event) => event.id)).toEqual([id]);
+  });
+});
+
+/** The node:http listener's answers, over a real loopback socket, for each kind of request. */
+describe("receiver kit node:http listener", () => {
+  const secret = `whsec_${Buffer.alloc(32, 5).toString("base64")}`;
+  let url: string;
+  let server: Server;
+  const processed: string[] = [];
+
+  beforeAll(async () => {
+    const receiver = createWebhookReceiver({ secrets: [secret] });
+    server = createServer(
+      createNodeHttpListener(receiver, (event) => {
+        if (event.type === "fail.me") throw new Error("handler failed");
+        processed.push(event.id);
+      }, { maxBodyBytes: 2048 }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  function signedRequest(body: string, key = secret): RequestInit {
+    const t = String(Math.floor(Date.now() / 1000));
+    const id = (JSON.parse(body) as { id: string }).id;
+    const bytes = Buffer.from(key.slice("whsec_".length), "base64");
+    const mac = (text: string) => createHmac("sha256", bytes).update(text);
+    return {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        "x-novatrade-signature": `t=${t},v1=${mac(`${t}.${body}`).digest("hex")}`,
+        "webhook-id": id,
+        "webhook-timestamp": t,
+        "webhook-signature": `v1,${mac(`${id}.${t}.${body}`).digest("base64")}`,
+      },
+    };
+  }
+
+  const event = (id: string, type = "kyc.vies_check_failed") => JSON.stringify({ id, type, schemaVersion: 1, source: "WEB_APP", createdAt: "2026-12-01T00:00:00Z", organizationUuid: "x", partnerUuid: null, data: {} });
+
+  test("200 once per event id, 200 with duplicate:true after that", async () => {
+    const first = await fetch(url, signedRequest(event("evt_listener_1")));
+    const second = await fetch(url, signedRequest(event("evt_listener_1")));
+    expect([first.status, await first.json()]).toEqual([200, { received: true, duplicate: false }]);
+    expect([second.status, await second.json()]).toEqual([200, { received: true, duplicate: true }]);
+    expect(processed).toEqual(["evt_listener_1"]);
+  });
+
+  test("401 for a wrong secret, 400 for a signed body that is not an event, 413 for a body over the bound, 500 when the handler fails", async () => {
+    const stranger = `whsec_${Buffer.alloc(32, 6).toString("base64")}`;
+    const wrongSecret = await fetch(url, signedRequest(event("evt_listener_2"), stranger));
+    expect([wrongSecret.status, await wrongSecret.json()]).toEqual([401, { error: "no_matching_signature" }]);
+    const notAnEvent = await fetch(url, signedRequest(JSON.stringify({ id: "evt_listener_3" })));
+    expect([notAnEvent.status, await notAnEvent.json()]).toEqual([400, { error: "invalid_body" }]);
+    const large = await fetch(url, signedRequest(JSON.stringify({ id: "evt_listener_4", type: "kyc.vies_check_failed", pad: "x".repeat(4096) })));
+    expect([large.status, await large.json()]).toEqual([413, { error: "body too large" }]);
+    const failing = await fetch(url, signedRequest(event("evt_listener_5", "fail.me")));
+    expect(failing.status).toBe(500);
+    expect(processed).not.toContain("evt_listener_5");
+    expect(processed).toEqual(["evt_listener_1"]);
   });
 });

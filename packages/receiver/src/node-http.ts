@@ -14,8 +14,9 @@ function readRawBody(request: IncomingMessage, maxBytes: number): Promise<Buffer
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
+        // Stop buffering; the caller answers 413 and then closes the connection.
+        request.removeAllListeners("data");
         reject(new BodyTooLarge());
-        request.destroy();
         return;
       }
       chunks.push(chunk);
@@ -55,7 +56,13 @@ export function createNodeHttpListener(
       try {
         rawBody = await readRawBody(request, maxBodyBytes);
       } catch (error) {
-        answer(response, error instanceof BodyTooLarge ? 413 : 400, { error: "body could not be read" });
+        if (error instanceof BodyTooLarge) {
+          response.on("finish", () => request.destroy());
+          response.setHeader("connection", "close");
+          answer(response, 413, { error: "body too large" });
+        } else {
+          answer(response, 400, { error: "body could not be read" });
+        }
         return;
       }
       try {
