@@ -50,7 +50,7 @@ stopping=false
 stop() { # exit status
   $stopping && return
   stopping=true
-  trap - INT TERM
+  trap - INT TERM HUP
   say "stopping router, sender, projector, admin and Prometheus"
   for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${children[@]}"; do wait "$pid" 2>/dev/null || true; done
@@ -60,7 +60,8 @@ stop() { # exit status
   wait "$formatter" 2>/dev/null || true
   exit "$1"
 }
-trap 'stop 0' INT TERM
+# HUP: the terminal was closed.
+trap 'stop 0' INT TERM HUP
 
 node packages/event-codec/dist/register-cli.js
 
@@ -77,9 +78,12 @@ start() { # name command...
 for service in router sender projector admin; do
   start "$service" node "services/$service/dist/main.js"
 done
+service_pids=("${children[@]}")
 prometheus_url="not started (scripts/prometheus.sh install needs root)"
+prometheus_pid=
 if scripts/prometheus.sh install; then
   start prometheus bash -c 'exec scripts/prometheus.sh run >>"$1" 2>&1' _ "$ROOT/.local/logs/prometheus.log"
+  prometheus_pid=$!
   prometheus_url="http://127.0.0.1:$PROMETHEUS_PORT  (targets: /targets, alerts: /alerts)"
 fi
 
@@ -89,7 +93,7 @@ healthy() { # port
 for port in "$ROUTER_OPS_PORT" "$SENDER_OPS_PORT" "$PROJECTOR_OPS_PORT" "$ADMIN_OPS_PORT"; do
   until healthy "$port"; do
     # A service that died before it became healthy: stop the rest and say so.
-    for pid in "${children[@]}"; do kill -0 "$pid" 2>/dev/null || { say "a service exited during start-up (see above)"; stop 1; }; done
+    for pid in "${service_pids[@]}"; do kill -0 "$pid" 2>/dev/null || { say "a service exited during start-up (see above)"; stop 1; }; done
     sleep 0.5
   done
 done
@@ -103,6 +107,20 @@ say "  logs        $run_log (JSON lines, every service); Prometheus: .local/logs
 say "  try it      make demo   (in another terminal: a receiver, an endpoint, ten signed events)"
 say "Ctrl-C (or SIGTERM to make run) stops everything"
 
-# Any child ending on its own is a failure: stop the others rather than run half a dispatcher.
-wait -n || true
-$stopping || { say "a service exited on its own (see above)"; stop 1; }
+# A service ending on its own is a failure: stop the others rather than run half a dispatcher.
+# Prometheus ending (its port taken, say) is reported, and the dispatcher keeps running.
+while true; do
+  exited=
+  wait -n -p exited || true
+  $stopping && break
+  if [ -n "$prometheus_pid" ] && [ "$exited" = "$prometheus_pid" ]; then
+    say "Prometheus exited (see .local/logs/prometheus.log; is port $PROMETHEUS_PORT taken?); the services keep running"
+    remaining=()
+    for pid in "${children[@]}"; do [ "$pid" = "$prometheus_pid" ] || remaining+=("$pid"); done
+    children=("${remaining[@]}")
+    prometheus_pid=
+    continue
+  fi
+  say "a service exited on its own (see above)"
+  stop 1
+done
