@@ -98,12 +98,17 @@ describe("Prometheus scraping the running services", () => {
     await waitUntil(async () => (await sum(`novatrade_sender_attempts_total{result="success"}`)) >= succeededBefore + published, {
       what: `Prometheus to see ${published} more successful attempts`,
     });
-    expect(await sum("novatrade_router_deliveries_total")).toBeGreaterThanOrEqual(routedBefore + published + 1);
+    // Each target is scraped on its own schedule: the router's samples may lag the sender's.
+    await waitUntil(async () => (await sum("novatrade_router_deliveries_total")) >= routedBefore + published + 1, {
+      what: `Prometheus to see ${published + 1} more routed deliveries`,
+    });
     const byType = await prometheus.query("sum by (event_type) (novatrade_router_deliveries_total)");
     expect(byType.map((sample) => sample.metric.event_type)).toEqual(expect.arrayContaining(["kyc.vies_check_failed", "prospect.submitted"]));
     // The failing endpoint's ten attempts (compressed schedule) end in a terminal failure.
     await waitUntil(async () => (await sum("novatrade_sender_terminal_failures_total")) >= 1, { what: "a terminal failure in Prometheus" });
-    expect(await sum(`novatrade_sender_attempts_total{result="failure", error_class="http_status"}`)).toBeGreaterThanOrEqual(10);
+    await waitUntil(async () => (await sum(`novatrade_sender_attempts_total{result="failure", error_class="http_status"}`)) >= 10, {
+      what: "the ten failed attempts in Prometheus",
+    });
     // A record that is not an event: the router dead-letters it, and Prometheus sees that too.
     const deadLettersBefore = await sum("novatrade_router_dead_letters_total");
     await pipeline.producer.send(pipeline.naming.domainTopic!, [{ key: "poison", value: Buffer.from("not avro") }]);
