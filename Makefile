@@ -57,7 +57,7 @@ dashboards: build
 test: build prometheus-install
 	@scripts/test.sh all
 
-test-unit: build prometheus-install
+test-unit: build
 	@scripts/test.sh unit
 
 test-integration: build prometheus-install
