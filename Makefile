@@ -4,10 +4,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help install build typecheck infra-up infra-down infra-status schemas run test test-unit test-integration bench clean migrate bench-projector
+.PHONY: help install build typecheck infra-up infra-down infra-status schemas run demo prometheus-install dashboards test test-unit test-integration bench clean migrate bench-projector
 
 help:
-	@echo "make run               start infra, register schemas, run router, sender, projector and admin"
+	@echo "make run               start infra, register schemas, run router, sender, projector, admin and Prometheus"
+	@echo "make demo              against a running make run: a receiver, an endpoint, ten signed events delivered"
 	@echo "make test              install, build, start infra, run unit + integration tests, stop what it started"
 	@echo "make test-unit         unit tests only (no infra)"
 	@echo "make test-integration  integration tests against real Kafka, registry and PostgreSQL"
@@ -15,6 +16,7 @@ help:
 	@echo "make bench             throughput benchmarks (results in bench/results/)"
 	@echo "make migrate           bring the projector's PostgreSQL schema to the latest version (re-runnable)"
 	@echo "make bench-projector   projector outcomes/s and history query p50/p99 (bench/results/projector.json)"
+	@echo "make dashboards        regenerate deploy/grafana/dashboards/*.json from packages/dashboards"
 
 # npm ci only when package-lock.json changed since the last install.
 node_modules/.install-stamp: package-lock.json package.json packages/*/package.json services/*/package.json
@@ -43,13 +45,24 @@ schemas: build infra-up
 run: build infra-up
 	@scripts/run.sh
 
-test: build
+demo: build
+	@scripts/demo.sh
+
+# Debian's prometheus package (server + promtool): make test runs promtool and a real server
+# against the services; make run installs it too when it can (run.sh).
+prometheus-install:
+	@scripts/prometheus.sh install
+
+dashboards: build
+	node packages/dashboards/dist/generate-cli.js
+
+test: build prometheus-install
 	@scripts/test.sh all
 
 test-unit: build
 	@scripts/test.sh unit
 
-test-integration: build
+test-integration: build prometheus-install
 	@scripts/test.sh integration
 
 bench: build

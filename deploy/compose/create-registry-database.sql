@@ -1,0 +1,1 @@
+CREATE DATABASE apicurio_registry OWNER novatrade;

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * `make demo`'s composition root (scripts/demo.sh runs it against a running `make run`): builds
+ * the Kafka client, codecs and endpoint publisher from the environment and hands them to runDemo.
+ */
+import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
+import { topicNames } from "@novatrade/domain";
+import { EndpointConfigPublisher, SecretBox } from "@novatrade/endpoint-config";
+import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
+import { createKafka } from "@novatrade/kafka";
+import { createEventProducer } from "@novatrade/producer";
+import { createLogger, createMetricsRegistry } from "@novatrade/service-runtime";
+import { loadDemoConfig } from "./config.js";
+import { DemoTimeoutError, runDemo } from "./run-demo.js";
+
+const config = loadDemoConfig(process.env);
+const logger = createLogger({ service: "demo", level: process.env.LOG_LEVEL ? config.LOG_LEVEL : "warn", destination: process.stderr });
+const naming = { prefix: config.TOPIC_PREFIX, domainTopic: config.DOMAIN_TOPIC };
+const catalogue = await loadSchemaCatalogue();
+const registry = new SchemaRegistry({ host: config.SCHEMA_REGISTRY_URL, retry: { retries: 2 } });
+const kafka = createKafka({
+  brokers: config.KAFKA_BROKERS,
+  clientId: "novatrade-demo",
+  logger,
+  registry: createMetricsRegistry("demo"),
+  metricsPrefix: "novatrade_kafka_",
+});
+const producer = kafka.createProducer();
+try {
+  await producer.connect();
+  const result = await runDemo({
+    publisher: new EndpointConfigPublisher({
+      producer,
+      admin: kafka.admin,
+      records: createRecordCodec({ registry, catalogue }),
+      naming,
+      deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
+    }),
+    events: createEventProducer({ producer, codec: createEventCodec({ registry, catalogue }), catalogue, domainTopic: topicNames(naming).domain }),
+    secretBox: SecretBox.fromBase64Key(config.ENDPOINT_SECRETS_KEY),
+    print: (line) => process.stdout.write(`[demo] ${line}\n`),
+    clock: Date.now,
+    organizationUuid: config.DEMO_ORGANIZATION_UUID,
+    receiverHost: config.DEMO_RECEIVER_HOST,
+    receiverPort: config.DEMO_RECEIVER_PORT,
+    timeoutMs: config.DEMO_TIMEOUT_MS,
+    probeIntervalMs: config.DEMO_PROBE_INTERVAL_MS,
+  });
+  process.exitCode = result.rejected === 0 ? 0 : 1;
+} catch (error) {
+  process.stderr.write(`[demo] ${error instanceof DemoTimeoutError ? error.message + " — is `make run` running?" : String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  await kafka.disconnect();
+}

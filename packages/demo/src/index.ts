@@ -1,0 +1,3 @@
+export * from "./config.js";
+export * from "./sample-receiver.js";
+export * from "./run-demo.js";
