@@ -65,10 +65,9 @@ trap 'stop 0' INT TERM HUP
 
 node packages/event-codec/dist/register-cli.js
 
-# --- Projector migrations -------------------------------------------------------------------
-# The projector's migrate command runs here, before any service starts (wired at merge with the
-# projector's issue): node services/projector/dist/migrate-cli.js
-# ----------------------------------------------------------------------------------------------
+# The history schema (knex migrations) before any service starts: a failure is clearer here
+# than in the projector's log. Re-runnable; the projector checks it again at start.
+node packages/database/dist/migrate-cli.js
 
 start() { # name command...
   local name=$1; shift

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EndpointConfig } from "@novatrade/endpoint-config";
+import type { EndpointConfig, EndpointStore } from "@novatrade/endpoint-config";
 import { pauseEndpoint } from "./endpoint-pauser.js";
 
 const T = 1_767_000_000_000;
@@ -8,11 +8,37 @@ const endpoint = (fields: Partial<EndpointConfig>): EndpointConfig =>
 
 async function pause(current: EndpointConfig | undefined, triggeredAt = T, now = T + 5) {
   const written: EndpointConfig[] = [];
-  const outcome = await pauseEndpoint({ directory: { get: () => current }, publisher: { put: async (config) => void written.push(config) } }, "ep_1", triggeredAt, now);
+  const store: EndpointStore = {
+    latest: async () => ({ config: written.at(-1) ?? current, deleted: current === undefined }),
+    append: async (config) => {
+      written.push(config);
+      return "applied";
+    },
+    remove: async () => {},
+  };
+  const outcome = await pauseEndpoint({ store }, "ep_1", triggeredAt, now);
   return { ...outcome, written };
 }
 
 describe("pauseEndpoint", () => {
+  it("a resume written between reading and writing wins: the pause is read again and found stale", async () => {
+    const resumed = endpoint({ revision: 4, updatedAt: T + 1 });
+    let reads = 0;
+    const written: EndpointConfig[] = [];
+    const store: EndpointStore = {
+      // First read: ACTIVE at revision 3. Then someone resumes/edits it to revision 4.
+      latest: async () => ({ config: reads++ === 0 ? endpoint({}) : resumed, deleted: false }),
+      append: async (config) => {
+        written.push(config);
+        return "applied";
+      },
+      remove: async () => {},
+    };
+    const outcome = await pauseEndpoint({ store }, "ep_1", T, T + 5);
+    expect(outcome.result).toBe("stale");
+    expect(written).toEqual([]);
+  });
+
   it("writes the next revision, PAUSED, dated no earlier than the failure", async () => {
     const { result, written } = await pause(endpoint({}));
     expect(result).toBe("paused");

@@ -4,7 +4,7 @@ import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { topicNames, validateAutoPausePolicy, validateRetentionPolicy, validateTopicNaming, type AutoPausePolicy, type RetentionPolicy } from "@novatrade/domain";
 import { createDatabase, ensurePartitions, maintainPartitions, migrateLatest, type Database } from "@novatrade/database";
 import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
-import { EndpointConfigPublisher, EndpointDirectory } from "@novatrade/endpoint-config";
+import { EndpointConfigPublisher, EndpointDirectory, endpointStore } from "@novatrade/endpoint-config";
 import { createKafka } from "@novatrade/kafka";
 import { createEventProducer } from "@novatrade/producer";
 import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
@@ -116,8 +116,7 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
   const publisher = new EndpointConfigPublisher({ producer, admin: kafka.admin, records, naming, deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS });
   const outbox = new AutoPauseOutbox({
     db,
-    directory,
-    publisher,
+    store: endpointStore(publisher, directory),
     metaEvents: createEventProducer({ producer, codec, catalogue, domainTopic: topics.domain }),
     metrics,
     logger: logger.child({ component: "auto-pause" }),
