@@ -128,7 +128,11 @@ describe("delay-named retry topics", () => {
     expect(() => retryTopicForDelay(naming, delay)).toThrowError(RangeError);
   });
 
-  it.each(["novatrade.webhooks.retry.0", "novatrade.webhooks.delivery.ep_1", "novatradeXwebhooks.retry.5s", "novatrade.webhooks.retry.5s.x"])(
+  it("the pattern also matches the tier-numbered topics of earlier versions, so they drain", () => {
+    expect(retryTopicPattern(naming).test("novatrade.webhooks.retry.0")).toBe(true);
+  });
+
+  it.each(["novatrade.webhooks.retry.x", "novatrade.webhooks.delivery.ep_1", "novatradeXwebhooks.retry.5s", "novatrade.webhooks.retry.5s.x"])(
     "the pattern does not match %s",
     (topic) => expect(retryTopicPattern(naming).test(topic)).toBe(false),
   );

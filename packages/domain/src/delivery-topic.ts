@@ -114,9 +114,12 @@ export function retryTopicsForSchedule(naming: TopicNaming, schedule: RetrySched
   return retryTiers(schedule).map((delayMs) => retryTopicForDelay(naming, delayMs));
 }
 
-/** Matches every delay-named retry topic under this naming (old schedules' too). */
+/**
+ * Matches every retry topic under this naming: delay-named ones (older schedules' too) and the
+ * tier-numbered ones of earlier versions, so what they still hold drains.
+ */
 export function retryTopicPattern(naming: TopicNaming): RegExp {
-  return new RegExp(`^${naming.prefix.replace(/\./g, "\\.")}retry\\.[0-9]+(ms|s|m|h)$`);
+  return new RegExp(`^${naming.prefix.replace(/\./g, "\\.")}retry\\.[0-9]+(ms|s|m|h)?$`);
 }
 
 /**
