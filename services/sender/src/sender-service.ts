@@ -187,6 +187,11 @@ export class SenderService {
     this.#consumers.retry?.refreshSubscription().catch((error: unknown) => this.#deps.logger.warn({ err: error }, "could not refresh the retry topic subscription"));
   }
 
+  /** Deliveries of one endpoint queued or running in this sender. */
+  endpointBacklog(endpointId: string): number {
+    return this.#lanes.backlog(endpointId);
+  }
+
   /** Lanes kept in memory, and endpoints waited for as unknown (both must shrink when idle). */
   memoryFootprint(): { lanes: number; unknownEndpoints: number } {
     return { lanes: this.#lanes.size, unknownEndpoints: this.#unknownSince.size };
