@@ -179,15 +179,17 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
   }
 
   /**
-   * Most attempts `organization` may run now: its own bound, and while another organization has
-   * work waiting, an equal share of the global bound among the organizations with work.
+   * Most attempts each organization may run now: its own bound, and while another organization
+   * has work waiting, an equal share of the global bound among the organizations with work.
    */
-  #organizationLimit(organization: string, waiting: ReadonlySet<string>): number {
-    const othersWaiting = [...waiting].some((other) => other !== organization);
-    if (!othersWaiting) return this.#organizationMaxInFlight;
+  #organizationLimits(waiting: ReadonlySet<string>): (organization: string) => number {
     const withWork = new Set(waiting);
-    for (const [org, running] of this.#organizationInFlight) if (running > 0) withWork.add(org);
-    return Math.min(this.#organizationMaxInFlight, Math.max(1, Math.floor(this.#globalMaxInFlight / withWork.size)));
+    for (const [organization, running] of this.#organizationInFlight) if (running > 0) withWork.add(organization);
+    const share = Math.min(this.#organizationMaxInFlight, Math.max(1, Math.floor(this.#globalMaxInFlight / Math.max(1, withWork.size))));
+    return (organization) => {
+      const othersWaiting = waiting.size > 1 || (waiting.size === 1 && !waiting.has(organization));
+      return othersWaiting ? share : this.#organizationMaxInFlight;
+    };
   }
 
   #pump(): void {
@@ -198,6 +200,7 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
       const lane = this.#lanes.get(endpointId);
       if (lane && lane.holds.size === 0 && lane.queue.length > 0 && lane.inFlight < lane.limits.maxInFlight) waiting.add(lane.limits.organizationUuid);
     }
+    const organizationLimit = this.#organizationLimits(waiting);
     let index = 0;
     while (this.#globalInFlight < this.#globalMaxInFlight && index < this.#ready.length) {
       const endpointId = this.#ready[index]!;
@@ -210,7 +213,7 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
       const organizationRunning = this.#organizationInFlight.get(organization) ?? 0;
       if (
         lane.inFlight >= lane.limits.maxInFlight ||
-        organizationRunning >= this.#organizationLimit(organization, waiting) ||
+        organizationRunning >= organizationLimit(organization) ||
         !this.#rateAllows(endpointId, lane)
       ) {
         index++;

@@ -94,6 +94,8 @@ export class SenderService {
   readonly #unknownSince = new Map<string, number>();
   /** Timed releases of lanes held for a fault of ours, by endpoint. */
   readonly #ownFaultRetries = new Map<string, () => void>();
+  /** Endpoints whose last try was a fault of ours and that have not been attempted since. */
+  readonly #ownFaulted = new Set<string>();
   /** Writes whose records are not acknowledged yet (their offsets stay uncommitted). */
   readonly #writes = new Set<Promise<void>>();
   readonly #topics;
@@ -179,7 +181,7 @@ export class SenderService {
       const status = consumer.status();
       return status === "running" || status === "starting" || status === "restarting" || status === "waiting-for-topics";
     });
-    return consuming && this.#ownFaultRetries.size === 0;
+    return consuming && this.#ownFaulted.size === 0;
   }
 
   /** Picks up a retry topic created just now (a delay of an older schedule). */
@@ -268,6 +270,7 @@ export class SenderService {
     const { request, message, source } = job;
     const { metrics, clock } = this.#deps;
     if (decision.action === "skip") {
+      this.#clearOwnFault(request.endpointId);
       metrics.skipped.inc({ reason: decision.reason });
       this.#finishWith(source, message, () => this.#write(message, request, recordsForSkip(request, decision.reason, clock.now())));
     } else if (decision.action === "dead-letter") {
@@ -299,6 +302,7 @@ export class SenderService {
       metrics.inFlight.dec();
     }
     if (isOwnFault(result)) return this.#holdForOwnFault(job, result);
+    this.#clearOwnFault(request.endpointId);
     metrics.attempts.inc({ result: result.ok ? "success" : "failure", error_class: result.ok ? "none" : result.errorClass });
     metrics.attemptDuration.observe({ result: result.ok ? "success" : "failure" }, result.latencyMs / 1000);
     const records = recordsForAttempt(request, result, {
@@ -323,20 +327,25 @@ export class SenderService {
     metrics.ownFaults.inc({ reason: fault.reason });
     logger.error({ endpointId, reason: fault.reason, error: fault.message, retryInMs: ownFaultRetryMs }, "cannot sign deliveries for this endpoint (our fault, not counted as an attempt): holding them");
     this.#lanes.hold(endpointId, OWN_FAULT);
+    this.#ownFaulted.add(endpointId);
+    metrics.heldForOwnFault.set(this.#ownFaulted.size);
     if (!this.#ownFaultRetries.has(endpointId)) {
       this.#ownFaultRetries.set(
         endpointId,
         clock.schedule(ownFaultRetryMs, () => {
           this.#ownFaultRetries.delete(endpointId);
-          metrics.heldForOwnFault.set(this.#ownFaultRetries.size);
           this.#releaseLane(endpointId, OWN_FAULT);
         }),
       );
     }
-    metrics.heldForOwnFault.set(this.#ownFaultRetries.size);
     this.#parkQueuedRetries(endpointId);
     if (job.source === "retry") this.#settle(job, { action: "park", reason: "endpoint-held" });
     else this.#lanes.requeueFirst(endpointId, job);
+  }
+
+  /** The endpoint was attempted (or skipped) again: our fault is gone for it. */
+  #clearOwnFault(endpointId: string): void {
+    if (this.#ownFaulted.delete(endpointId)) this.#deps.metrics.heldForOwnFault.set(this.#ownFaulted.size);
   }
 
   /** A held lane keeps nothing of a shared retry partition: its queued retries move to the endpoint's own topic. */
