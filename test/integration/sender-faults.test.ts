@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { deliveryTopic, retryLatenessBoundMs, retryTopicForDelay } from "@novatrade/domain";
 import { sampleEvent, SchemaRegistryError, type RecordCodec } from "@novatrade/event-codec";
 import { startPipeline, TEST_SECRETS_KEY, type Pipeline } from "../support/pipeline.js";
-import { attemptOf, startGatedReceiver } from "../support/gated-receiver.js";
+import { attemptOf, startGatedReceiver, type GatedBehaviour } from "../support/gated-receiver.js";
 import { waitUntil } from "../support/wait-until.js";
 
 /*
@@ -28,6 +28,17 @@ async function committedToEnd(pipeline: Pipeline, groupId: string, topic: string
     const offset = committed.find((entry) => entry.partition === end.partition)?.offset;
     return offset !== null && offset !== undefined && BigInt(offset) >= BigInt(end.high);
   });
+}
+
+/** Attempt 1 fails; the first attempt 2 is held open (it occupies a lane of one), later ones succeed. */
+function failFirstThenHoldOneRetry(): GatedBehaviour {
+  let holding = false;
+  return (request) => {
+    if (attemptOf(request) === 1) return { status: 500 };
+    if (holding) return { status: 200 };
+    holding = true;
+    return "hold";
+  };
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -71,16 +82,7 @@ describe("sender faults (real broker, registry, loopback receivers)", () => {
 
   test("item 2: retries queued in a lane when its endpoint is paused are parked; the shared retry partition's commit moves on", async () => {
     const sender = await withSender();
-    let holding = false;
-    // Attempt 1 fails; the first attempt 2 is held open (it occupies the lane), the others succeed.
-    const receiver = await gated((request) => {
-      if (attemptOf(request) === 1) return { status: 500 };
-      if (!holding) {
-        holding = true;
-        return "hold";
-      }
-      return { status: 200 };
-    });
+    const receiver = await gated(failFirstThenHoldOneRetry());
     const organizationUuid = randomUUID();
     const { config } = await pipeline.addEndpoint({ organizationUuid, url: receiver.url, eventTypes: ["kyc.*"], maxInFlight: 1 });
     const eventIds = await Promise.all(Array.from({ length: 4 }, () => pipeline.publish({ type: "kyc.vies_check_failed", organizationUuid, data })));
@@ -151,15 +153,7 @@ describe("sender faults (real broker, registry, loopback receivers)", () => {
 
   test("item 6: retries respect SENDER_ENDPOINT_BACKLOG_LIMIT (the rest are parked, none lost)", async () => {
     const sender = await withSender(undefined, { SENDER_ENDPOINT_BACKLOG_LIMIT: "5" });
-    let holding = false;
-    const receiver = await gated((request) => {
-      if (attemptOf(request) === 1) return { status: 500 };
-      if (!holding) {
-        holding = true;
-        return "hold";
-      }
-      return { status: 200 };
-    });
+    const receiver = await gated(failFirstThenHoldOneRetry());
     const organizationUuid = randomUUID();
     const { config } = await pipeline.addEndpoint({ organizationUuid, url: receiver.url, eventTypes: ["kyc.*"], maxInFlight: 1 });
     let maxBacklog = 0;

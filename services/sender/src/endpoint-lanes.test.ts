@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { EndpointLanes, type LaneJob } from "./endpoint-lanes.js";
+import { manualClock } from "./manual-clock.js";
 
 /** A job that starts when the lane starts it and finishes when the test says so. */
 function controlledJob(log: string[], name: string) {
@@ -16,27 +17,6 @@ function controlledJob(log: string[], name: string) {
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-/** A clock the test moves by hand; scheduled callbacks run when their time is reached. */
-function manualClock() {
-  let now = 1_000_000;
-  const timers: Array<{ at: number; callback: () => void }> = [];
-  return {
-    now: () => now,
-    schedule(delayMs: number, callback: () => void) {
-      const timer = { at: now + delayMs, callback };
-      timers.push(timer);
-      return () => timers.splice(timers.indexOf(timer), 1);
-    },
-    advance(ms: number) {
-      now += ms;
-      for (const timer of timers.filter((entry) => entry.at <= now)) {
-        timers.splice(timers.indexOf(timer), 1);
-        timer.callback();
-      }
-    },
-  };
-}
 
 function newLanes(globalMaxInFlight: number, errors: unknown[] = [], clock = manualClock(), organizationMaxInFlight?: number) {
   return new EndpointLanes({ globalMaxInFlight, organizationMaxInFlight, clock, onJobError: (_id, error) => errors.push(error) });

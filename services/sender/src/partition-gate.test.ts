@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { TopicPartitionOffset, TopicPartitions } from "@novatrade/kafka";
+import { manualClock } from "./manual-clock.js";
 import { PartitionGate } from "./partition-gate.js";
 
 function fakeConsumer() {
@@ -8,26 +9,6 @@ function fakeConsumer() {
     calls,
     pauseAt: (position: TopicPartitionOffset) => calls.push(`pauseAt ${position.topic}/${position.partition}@${position.offset}`),
     resume: (selection: TopicPartitions[]) => calls.push(`resume ${selection.map((entry) => `${entry.topic}/${entry.partitions?.join(",")}`).join(" ")}`),
-  };
-}
-
-function manualClock() {
-  let now = 0;
-  const timers: Array<{ at: number; callback: () => void }> = [];
-  return {
-    now: () => now,
-    schedule(delayMs: number, callback: () => void) {
-      const timer = { at: now + delayMs, callback };
-      timers.push(timer);
-      return () => void (timers.includes(timer) && timers.splice(timers.indexOf(timer), 1));
-    },
-    advance(ms: number) {
-      now += ms;
-      for (const timer of timers.filter((entry) => entry.at <= now)) {
-        timers.splice(timers.indexOf(timer), 1);
-        timer.callback();
-      }
-    },
   };
 }
 
