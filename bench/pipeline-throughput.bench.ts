@@ -80,7 +80,7 @@ describe("pipeline throughput", () => {
     await run("fanOut20", 20, 500);
   });
 
-  test("retry lateness: 1000 retries of a burst on a 10 s tier (issue 6 item 8)", async () => {
+  test("retry lateness: 1000 retries, paced, on a 10 s tier (issue 6 item 8)", async () => {
     const delayMs = 10_000;
     const events = 1_000;
     const pipeline = await startPipeline({ retrySchedule: `${delayMs / 1000}s` });
@@ -89,10 +89,15 @@ describe("pipeline throughput", () => {
     const receiver = await startReceiver((request) => (request.headers["x-novatrade-attempt"] === "1" ? { status: 500 } : { status: 200 }));
     receivers.push(receiver);
     await pipeline.addEndpoint({ url: receiver.url, eventTypes: ["compliance.*"], maxInFlight: 20 });
-    await publishMany(pipeline, events);
     const router = await startServiceProcess("router", pipeline.env);
     const sender = await startServiceProcess("sender", pipeline.env);
     processes.push(router, sender);
+    // Paced at about 100 events/s, well within one endpoint's capacity: what is measured is how
+    // late the retry tier lets a retry start, not how long a burst queues for its endpoint.
+    for (let published = 0; published < events; published += 50) {
+      await publishMany(pipeline, 50);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     const outcomes = await pipeline.outcomes.waitFor((list) => list.filter((outcome) => outcome.result === "SUCCEEDED").length >= events, `${events} retries`, 600_000);
     const dueAt = new Map(outcomes.filter((outcome) => outcome.result === "FAILED_RETRYING").map((outcome) => [outcome.eventId, outcome.nextAttemptAt!]));
     const lateness = outcomes

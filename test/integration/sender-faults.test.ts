@@ -206,6 +206,17 @@ describe("sender faults (real broker, registry, loopback receivers)", () => {
     expect(receiver.requests.map((request) => request.json.id)).toEqual([genuine]);
     expect(await metricTotal(sender.registry, "novatrade_sender_dead_lettered_total")).toBe(1);
   });
+
+  test("item 15: an idle endpoint's lane is forgotten (the sender's maps shrink)", async () => {
+    const sender = await withSender();
+    const receiver = await gated(() => ({ status: 200 }));
+    const organizationUuid = randomUUID();
+    await pipeline.addEndpoint({ organizationUuid, url: receiver.url, eventTypes: ["kyc.*"] });
+    const eventId = await pipeline.publish({ type: "kyc.vies_check_failed", organizationUuid, data });
+    await pipeline.outcomes.waitFor((list) => list.some((outcome) => outcome.eventId === eventId && outcome.result === "SUCCEEDED"), "the delivery");
+    await waitUntil(() => sender.service.memoryFootprint().lanes === 0, { what: "no lane kept for an idle endpoint" });
+    expect(sender.service.memoryFootprint()).toEqual({ lanes: 0, unknownEndpoints: 0 });
+  });
 });
 
 describe("retry lateness (item 8: a compressed schedule, default jitter)", () => {
