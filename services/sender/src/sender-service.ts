@@ -1,12 +1,12 @@
-import { createHash } from "node:crypto";
 import type { Logger } from "pino";
-import { deliveryTopic, deliveryTopicPattern, DecodeError, NovatradeError, retryTopicPattern, topicNames, ValidationError, type TopicNaming } from "@novatrade/domain";
-import { deadLetterFor, type DeliveryRequestRecord, type RecordCodec } from "@novatrade/event-codec";
+import { deliveryTopic, deliveryTopicPattern, DecodeError, NovatradeError, retryTopicPattern, ValidationError, type TopicNaming } from "@novatrade/domain";
+import type { DeliveryRequestRecord, RecordCodec } from "@novatrade/event-codec";
 import type { EndpointConfig, EndpointDirectory, SecretBox } from "@novatrade/endpoint-config";
 import type { BatchContext, KafkaBatch, KafkaClient, KafkaConsumer, KafkaMessage, KafkaProducer, TopicPartitions } from "@novatrade/kafka";
 import type { EventProducer } from "@novatrade/producer";
-import { recordsForAttempt, recordsForSkip, type AttemptRecords } from "./attempt-records.js";
-import { BatchingWriter, type TopicRecord } from "./batching-writer.js";
+import { recordsForAttempt, recordsForSkip } from "./attempt-records.js";
+import { BatchingWriter } from "./batching-writer.js";
+import { DeliveryWrites } from "./delivery-writes.js";
 import type { Clock } from "./clock.js";
 import { attemptDelivery, isOwnFault, type OwnFault } from "./delivery-attempt.js";
 import { decide, type Decision, type DeliverySource, type EndpointView } from "./delivery-decision.js";
@@ -52,8 +52,7 @@ export interface SenderServiceDeps {
   logger: Logger;
 }
 
-/** Header on a delivery request moved back to its endpoint's topic (parked). */
-export const PARKED_HEADER = "novatrade-parked";
+export { PARKED_HEADER } from "./delivery-writes.js";
 
 /** Lane hold reasons. */
 const PAUSED = "paused";
@@ -77,7 +76,7 @@ interface DeliveryJob extends LaneJob {
  * PartitionGate per consumer owns every pause, seek and resume.
  *
  * Consuming never waits for HTTP, and a lane slot is freed when the HTTP attempt ends; the
- * records it leads to (`recordsForAttempt`) are then encoded and written, retried until written.
+ * records it leads to (`recordsForAttempt`) are then written by DeliveryWrites, retried until written.
  * Offsets are committed only up to the lowest record whose records are not yet acknowledged
  * (OffsetTracker), so a kill at any moment re-reads, and re-attempts, at most what was in
  * flight: at-least-once. Our own faults (a secret we cannot open) spend no attempt: the
@@ -97,17 +96,15 @@ export class SenderService {
   /** Endpoints whose last try was a fault of ours and that have not been attempted since. */
   readonly #ownFaulted = new Set<string>();
   /** Writes whose records are not acknowledged yet (their offsets stay uncommitted). */
-  readonly #writes = new Set<Promise<void>>();
-  readonly #topics;
-  readonly #writer: BatchingWriter;
+  readonly #pending = new Set<Promise<void>>();
+  readonly #writes: DeliveryWrites;
   #commitTimer: NodeJS.Timeout | null = null;
   #refreshPending = false;
   #unsubscribe: (() => void) | null = null;
 
   constructor(deps: SenderServiceDeps) {
     this.#deps = deps;
-    this.#topics = topicNames(deps.naming);
-    this.#writer = new BatchingWriter((batches) => deps.producer.sendBatch(batches));
+    this.#writes = new DeliveryWrites({ ...deps, writer: new BatchingWriter((batches) => deps.producer.sendBatch(batches)) });
     this.#lanes = new EndpointLanes<DeliveryJob>({
       globalMaxInFlight: deps.globalMaxInFlight,
       organizationMaxInFlight: deps.organizationMaxInFlight,
@@ -166,7 +163,7 @@ export class SenderService {
     for (const consumer of Object.values(this.#consumers)) consumer.pause(consumer.assignment());
     this.#lanes.close();
     await this.#lanes.whenIdle();
-    while (this.#writes.size > 0) await Promise.all([...this.#writes]);
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
     if (this.#commitTimer) clearInterval(this.#commitTimer);
     await this.#commit();
     for (const gate of Object.values(this.#gates)) gate.clear();
@@ -230,7 +227,7 @@ export class SenderService {
     } catch (error) {
       if (error instanceof NovatradeError && error.retriable) throw error;
       tracker.begin(message.topic, message.partition, message.offset);
-      this.#finishWith(source, message, () => this.#deadLetter(message, error as Error));
+      this.#finishWith(source, message, () => this.#writes.deadLetter(message, error as Error));
       return true;
     }
 
@@ -272,13 +269,13 @@ export class SenderService {
     if (decision.action === "skip") {
       this.#clearOwnFault(request.endpointId);
       metrics.skipped.inc({ reason: decision.reason });
-      this.#finishWith(source, message, () => this.#write(message, request, recordsForSkip(request, decision.reason, clock.now())));
+      this.#finishWith(source, message, () => this.#writes.attemptRecords(message, request, recordsForSkip(request, decision.reason, clock.now())));
     } else if (decision.action === "dead-letter") {
       this.#deps.logger.warn({ endpointId: request.endpointId, deliveryId: request.deliveryId, reason: decision.reason }, "refusing a delivery request: dead-lettered");
-      this.#finishWith(source, message, () => this.#deadLetter(message, new ValidationError("organizationUuid", `${decision.reason}: the request's organization is not its endpoint's`)));
+      this.#finishWith(source, message, () => this.#writes.deadLetter(message, new ValidationError("organizationUuid", `${decision.reason}: the request's organization is not its endpoint's`)));
     } else {
       // A hold decided at run time (the endpoint was paused while the job queued) parks too.
-      this.#finishWith(source, message, () => this.#park(request));
+      this.#finishWith(source, message, () => this.#writes.park(request));
     }
   }
 
@@ -313,7 +310,7 @@ export class SenderService {
       jitterRatio: this.#deps.jitterRatio,
     });
     if (records.outcome.result === "FAILED_TERMINAL") metrics.terminalFailures.inc();
-    this.#finishWith(source, message, () => this.#write(message, request, records));
+    this.#finishWith(source, message, () => this.#writes.attemptRecords(message, request, records));
   }
 
   /**
@@ -373,78 +370,8 @@ export class SenderService {
       })
       .then(() => this.#trackers[source].complete(message.topic, message.partition, message.offset))
       .catch(() => {})
-      .finally(() => this.#writes.delete(done));
-    this.#writes.add(done);
-  }
-
-  /**
-   * Encodes and writes an attempt's records, retrying until written. Only a record that can never
-   * encode (a bug, not an outage) gives up: the request is then dead-lettered, bytes untouched.
-   */
-  async #write(message: KafkaMessage, request: DeliveryRequestRecord, records: AttemptRecords): Promise<void> {
-    let encoded: TopicRecord[];
-    try {
-      encoded = await this.#retrying("encoding a delivery's records", () => this.#encode(records), (error) => error instanceof ValidationError);
-    } catch (error) {
-      await this.#deadLetter(message, error as Error);
-      return;
-    }
-    const { retry } = records;
-    if (retry) await this.#retrying("creating a retry topic", () => this.#deps.ensureRetryTopic(retry.topic, retry.delayMs));
-    await this.#retrying("writing a delivery's records", () => this.#writer.write(encoded));
-    if (records.terminalEvent) {
-      const outcome = records.outcome;
-      await this.#retrying(
-        "emitting a terminal-failure event",
-        () => this.#emitTerminalFailure(request, outcome),
-        (error) => error instanceof NovatradeError && !error.retriable,
-      ).catch((error: unknown) => this.#deps.logger.error({ err: error, deliveryId: outcome.deliveryId }, "terminal-failure event cannot be built; not emitted"));
-    }
-  }
-
-  async #encode(records: AttemptRecords): Promise<TopicRecord[]> {
-    const encoded: TopicRecord[] = [];
-    const { retry } = records;
-    if (retry) encoded.push({ topic: retry.topic, message: { key: retry.request.eventId, value: await this.#deps.records.encode("delivery-request", retry.request) } });
-    // Keyed by endpoint: one endpoint's outcomes stay in order for whoever tracks its health.
-    encoded.push({ topic: this.#topics.deliveryOutcome, message: { key: records.outcome.endpointId, value: await this.#deps.records.encode("delivery-outcome", records.outcome) } });
-    return encoded;
-  }
-
-  async #emitTerminalFailure(request: DeliveryRequestRecord, outcome: AttemptRecords["outcome"]): Promise<void> {
-    await this.#deps.metaEvents.publish({
-      // Deterministic: a re-attempt after a crash emits the same event id, which receivers dedupe.
-      id: terminalEventId(request.deliveryId),
-      type: "webhook.delivery_failed_terminal",
-      source: "SYSTEM",
-      organizationUuid: request.organizationUuid,
-      partnerUuid: request.partnerUuid,
-      data: {
-        deliveryId: request.deliveryId,
-        endpointId: request.endpointId,
-        eventId: request.eventId,
-        eventType: request.eventType,
-        attempts: request.attempt,
-        firstAttemptAt: new Date(request.firstAttemptAt ?? outcome.attemptedAt).toISOString(),
-        lastAttemptAt: new Date(outcome.attemptedAt).toISOString(),
-        lastStatusCode: outcome.statusCode,
-        lastError: `${outcome.errorClass}: ${outcome.errorMessage}`.slice(0, 500),
-      },
-    });
-  }
-
-  async #park(request: DeliveryRequestRecord): Promise<void> {
-    this.#deps.metrics.parked.inc();
-    const value = await this.#retrying("encoding a parked delivery", () => this.#deps.records.encode("delivery-request", request));
-    await this.#retrying("parking a delivery", () =>
-      this.#writer.write([{ topic: deliveryTopic(this.#deps.naming, request.endpointId), message: { key: request.eventId, value, headers: { [PARKED_HEADER]: "1" } } }]),
-    );
-  }
-
-  async #deadLetter(message: KafkaMessage, error: Error): Promise<void> {
-    this.#deps.metrics.deadLettered.inc({ error_class: error.name });
-    const value = await this.#retrying("encoding a dead letter", () => this.#deps.records.encode("dead-letter", deadLetterFor(message, error, "sender", this.#deps.clock.now())));
-    await this.#retrying("writing a dead letter", () => this.#writer.write([{ topic: this.#topics.deadLetter, message: { key: message.key, value } }]));
+      .finally(() => this.#pending.delete(done));
+    this.#pending.add(done);
   }
 
   #releaseBacklog(endpointId: string): void {
@@ -498,27 +425,4 @@ export class SenderService {
   async #commit(): Promise<void> {
     await Promise.all(Object.values(this.#committers).map((committer) => committer.commitNow()));
   }
-
-  /**
-   * Work that must happen before a record counts as done. The producer and the registry client
-   * already retry; past that, keep trying (an outage) rather than lose the outcome or the retry.
-   * `giveUp` says which errors can never succeed (they are thrown).
-   */
-  async #retrying<T>(what: string, work: () => Promise<T>, giveUp: (error: unknown) => boolean = () => false): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (giveUp(error)) throw error;
-        const delayMs = Math.min(30_000, 250 * 2 ** Math.min(attempt, 7));
-        this.#deps.logger.error({ err: error, attempt, delayMs }, `${what} failed; trying again`);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
-    }
-  }
-}
-
-/** The id of the terminal-failure meta event of a delivery: `evt_` + 24 hex of its hash. */
-function terminalEventId(deliveryId: string): string {
-  return `evt_${createHash("sha256").update(`terminal:${deliveryId}`).digest("hex").slice(0, 24)}`;
 }
