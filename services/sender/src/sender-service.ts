@@ -417,6 +417,7 @@ export class SenderService {
   /** Periodic: commit, and forget what no longer needs remembering. */
   async #tick(): Promise<void> {
     this.#lanes.sweep();
+    this.#deps.metrics.heldPartitions.set(this.#gates.retry?.count("not-due") ?? 0);
     const now = this.#deps.clock.now();
     for (const [endpointId, since] of this.#unknownSince) if (now - since > 2 * 60_000) this.#unknownSince.delete(endpointId);
     await this.#commit();
