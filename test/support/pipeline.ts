@@ -77,7 +77,8 @@ export interface Pipeline {
   sender: SenderApp | null;
   startRouter(): Promise<RouterApp>;
   stopRouter(): Promise<void>;
-  startSender(): Promise<SenderApp>;
+  /** `wrapRecords`: tests only, wraps the codec the sender writes with (to make encoding fail). */
+  startSender(options?: { wrapRecords?: (records: RecordCodec) => RecordCodec }): Promise<SenderApp>;
   stopSender(): Promise<void>;
   /** Registers an endpoint and waits until the running router and sender see it. */
   addEndpoint(input: Omit<EndpointRegistration, "organizationUuid"> & { organizationUuid?: string }): Promise<{ config: EndpointConfig; secret: string }>;
@@ -197,8 +198,8 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       pipeline.router = null;
       pipeline.routerRegistry = null;
     },
-    async startSender() {
-      pipeline.sender = await startSender(loadSenderConfig(env), { logger, registry: new Registry(), onStop: (stop) => stops.sender.push(stop) });
+    async startSender(options = {}) {
+      pipeline.sender = await startSender(loadSenderConfig(env), { logger, registry: new Registry(), onStop: (stop) => stops.sender.push(stop), ...options });
       return pipeline.sender;
     },
     async stopSender() {

@@ -7,7 +7,10 @@ import {
   isLegalTopicName,
   MAX_TOPIC_NAME_LENGTH,
   retryTopic,
+  retryTopicForDelay,
+  retryTopicPattern,
   retryTopics,
+  retryTopicsForSchedule,
   topicNames,
   validateTopicNaming,
   type TopicNaming,
@@ -101,6 +104,38 @@ describe("retry topics", () => {
   it("lists one topic per tier", () => {
     expect(retryTopics(naming, 3)).toEqual(["novatrade.webhooks.retry.0", "novatrade.webhooks.retry.1", "novatrade.webhooks.retry.2"]);
   });
+});
+
+describe("delay-named retry topics", () => {
+  it.each([
+    [5_000, "novatrade.webhooks.retry.5s"],
+    [300_000, "novatrade.webhooks.retry.5m"],
+    [72_000_000, "novatrade.webhooks.retry.20h"],
+    [150, "novatrade.webhooks.retry.150ms"],
+  ])("%i ms → %s", (delay, expected) => {
+    expect(retryTopicForDelay(naming, delay)).toBe(expected);
+    expect(retryTopicPattern(naming).test(expected)).toBe(true);
+  });
+
+  it("a schedule change never puts two delays in one topic", () => {
+    const before = retryTopicsForSchedule(naming, [5_000, 300_000, 300_000]);
+    const after = retryTopicsForSchedule(naming, [10_000, 300_000]);
+    expect(before).toEqual(["novatrade.webhooks.retry.5s", "novatrade.webhooks.retry.5m"]);
+    expect(after).toEqual(["novatrade.webhooks.retry.10s", "novatrade.webhooks.retry.5m"]);
+  });
+
+  it.each([[0], [-5], [1.5]])("rejects delay %d", (delay) => {
+    expect(() => retryTopicForDelay(naming, delay)).toThrowError(RangeError);
+  });
+
+  it("the pattern also matches the tier-numbered topics of earlier versions, so they drain", () => {
+    expect(retryTopicPattern(naming).test("novatrade.webhooks.retry.0")).toBe(true);
+  });
+
+  it.each(["novatrade.webhooks.retry.x", "novatrade.webhooks.delivery.ep_1", "novatradeXwebhooks.retry.5s", "novatrade.webhooks.retry.5s.x"])(
+    "the pattern does not match %s",
+    (topic) => expect(retryTopicPattern(naming).test(topic)).toBe(false),
+  );
 });
 
 describe("validateTopicNaming", () => {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { ValidationError } from "./errors.js";
+import { formatDelay, retryTiers, type RetrySchedule } from "./retry-schedule.js";
 
 /**
  * THE mapping from concepts to Kafka topic names (SPEC §5). One delivery topic per endpoint is
@@ -98,7 +99,33 @@ export function deliveryTopicPattern(naming: TopicNaming): RegExp {
   return new RegExp(`^${deliveryTopicStem(naming).replace(/\./g, "\\.")}[a-zA-Z0-9_-]+$`);
 }
 
-/** The retry topic of backoff tier `tier` (0-based, see `retryTiers`): `<prefix>retry.<tier>`. */
+/**
+ * The retry topic of one delay: `<prefix>retry.<delay>` (`retry.5s`, `retry.20h`, `retry.150ms`).
+ * Named by the delay, not by a position in the schedule, so a schedule change never puts two
+ * delays in one topic: a topic held until its head is due then stays in due order.
+ */
+export function retryTopicForDelay(naming: TopicNaming, delayMs: number): string {
+  if (!Number.isSafeInteger(delayMs) || delayMs <= 0) throw new RangeError(`retry delays are positive whole milliseconds, got ${delayMs}`);
+  return `${naming.prefix}retry.${formatDelay(delayMs)}`;
+}
+
+/** The retry topics of a schedule, one per distinct delay, in order of first appearance. */
+export function retryTopicsForSchedule(naming: TopicNaming, schedule: RetrySchedule): string[] {
+  return retryTiers(schedule).map((delayMs) => retryTopicForDelay(naming, delayMs));
+}
+
+/**
+ * Matches every retry topic under this naming: delay-named ones (older schedules' too) and the
+ * tier-numbered ones of earlier versions, so what they still hold drains.
+ */
+export function retryTopicPattern(naming: TopicNaming): RegExp {
+  return new RegExp(`^${naming.prefix.replace(/\./g, "\\.")}retry\\.[0-9]+(ms|s|m|h)?$`);
+}
+
+/**
+ * @deprecated tier-numbered retry topics mix delays after a schedule change; use
+ * `retryTopicForDelay`. Kept until `pipelineTopicSpecs` moves over.
+ * The retry topic of backoff tier `tier` (0-based, see `retryTiers`): `<prefix>retry.<tier>`. */
 export function retryTopic(naming: TopicNaming, tier: number): string {
   if (!Number.isInteger(tier) || tier < 0) throw new RangeError(`retry tiers are 0-based integers, got ${tier}`);
   return `${naming.prefix}retry.${tier}`;

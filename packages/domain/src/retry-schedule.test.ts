@@ -4,8 +4,12 @@ import {
   DEFAULT_RETRY_SCHEDULE,
   formatRetrySchedule,
   maxAttempts,
+  jitterHalfWidthMs,
+  MAX_JITTER_MS,
   nextAttemptDelay,
   parseRetrySchedule,
+  retryDelayAfter,
+  retryLatenessBoundMs,
   retryTierFor,
   retryTiers,
 } from "./retry-schedule.js";
@@ -81,29 +85,37 @@ describe("nextAttemptDelay", () => {
   });
 
   it.each([
-    [0, 0.1, 9_000],
-    [0.25, 0.1, 9_500],
+    // The half-width is capped at 0.5 % of the delay whatever the ratio asks (see MAX_JITTER_RATIO).
+    [0, 0.1, 9_950],
+    [0.25, 0.1, 9_975],
     [0.5, 0.1, 10_000],
-    [0.75, 0.1, 10_500],
-    [0.999999, 0.1, 11_000],
-    [0, 0.5, 5_000],
+    [0.75, 0.1, 10_025],
+    [0.999999, 0.1, 10_050],
+    [0, 0.002, 9_980],
     [0, 0, 10_000],
     [0.9, 0, 10_000],
-    [0, 1, 0],
   ])("random %d, jitter %d on 10s → %i", (r, ratio, expected) => {
     expect(nextAttemptDelay([10 * S], 1, () => r, ratio)).toBe(expected);
   });
 
-  it("defaults to ±10 % jitter and is deterministic given random", () => {
-    expect(nextAttemptDelay([1000], 1, () => 0)).toBe(900);
+  it("defaults to ±0.5 % jitter and is deterministic given random", () => {
+    expect(nextAttemptDelay([1000], 1, () => 0)).toBe(995);
     const seq = [0.1, 0.9];
     const a = seq.map((r) => nextAttemptDelay(DEFAULT_RETRY_SCHEDULE, 4, () => r));
     const b = seq.map((r) => nextAttemptDelay(DEFAULT_RETRY_SCHEDULE, 4, () => r));
     expect(a).toEqual(b);
     for (const delay of a) {
-      expect(delay).toBeGreaterThanOrEqual(0.9 * 2 * H);
-      expect(delay).toBeLessThanOrEqual(1.1 * 2 * H);
+      expect(delay).toBeGreaterThanOrEqual(0.995 * 2 * H);
+      expect(delay).toBeLessThanOrEqual(1.005 * 2 * H);
     }
+  });
+
+  it.each([
+    [5 * S, 25],
+    [2 * H, 30 * S],
+    [20 * H, MAX_JITTER_MS],
+  ])("jitter half-width on %i ms is %i ms (0.5 %%, at most 30 s)", (base, expected) => {
+    expect(jitterHalfWidthMs(base, 1)).toBe(expected);
   });
 
   it.each([
@@ -122,7 +134,58 @@ describe("nextAttemptDelay", () => {
   });
 });
 
+/** A seeded generator (mulberry32), so the simulation below is the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("retry lateness on a tier partition held until its head is due (injected clock)", () => {
+  /**
+   * One retry partition of one delay: records are written in time order, each due at its write
+   * time plus a jittered delay; the sender takes the head once it is due and holds the partition
+   * otherwise (what it does with a not-yet-due retry). Returns the largest lateness seen.
+   */
+  function worstLateness(delayMs: number, jitterRatio: number, writes: number, random: () => number): number {
+    let writtenAt = 0;
+    let takenAt = 0;
+    let worst = 0;
+    for (let index = 0; index < writes; index++) {
+      // Bursts and lulls: up to a fifth of the delay between consecutive writes.
+      writtenAt += Math.floor(random() * random() * delayMs * 0.2);
+      const dueAt = writtenAt + nextAttemptDelay([delayMs], 1, random, jitterRatio)!;
+      takenAt = Math.max(takenAt, dueAt);
+      worst = Math.max(worst, takenAt - dueAt);
+    }
+    return worst;
+  }
+
+  it.each(DEFAULT_RETRY_SCHEDULE.map((delay) => [delay]))("a %i ms tier: no retry later than 1 %% of its delay, at most 60 s", (delayMs) => {
+    const worst = worstLateness(delayMs, 0.1, 20_000, seeded(delayMs));
+    expect(worst).toBeLessThanOrEqual(retryLatenessBoundMs(delayMs));
+    // The bound is met with the jitter still doing its job (spreading due times).
+    expect(worst).toBeGreaterThan(0);
+  });
+
+  it("the bound is 1 % of the delay, capped at 60 s", () => {
+    expect(retryLatenessBoundMs(5 * S)).toBe(50);
+    expect(retryLatenessBoundMs(20 * H)).toBe(60 * S);
+  });
+});
+
 describe("retry tiers", () => {
+  it("retryDelayAfter is the base delay of the next wait, null when none is left", () => {
+    expect(retryDelayAfter(DEFAULT_RETRY_SCHEDULE, 1)).toBe(5 * S);
+    expect(retryDelayAfter(DEFAULT_RETRY_SCHEDULE, 9)).toBe(20 * H);
+    expect(retryDelayAfter(DEFAULT_RETRY_SCHEDULE, 10)).toBeNull();
+  });
+
   it("has one tier per distinct delay; the default schedule has 8", () => {
     expect(retryTiers(DEFAULT_RETRY_SCHEDULE)).toEqual([5 * S, 5 * M, 30 * M, 2 * H, 5 * H, 10 * H, 14 * H, 20 * H]);
   });

@@ -28,8 +28,31 @@ export const DEFAULT_RETRY_SCHEDULE: RetrySchedule = Object.freeze([
   20 * HOUR,
 ]);
 
-/** Default jitter: each delay is drawn uniformly from ±10 % of its base value. */
-export const DEFAULT_JITTER_RATIO = 0.1;
+/** Default jitter: each delay is drawn uniformly from ±0.5 % of its base value (see `MAX_JITTER_RATIO`). */
+export const DEFAULT_JITTER_RATIO = 0.005;
+
+/**
+ * Jitter is bounded so that retries stay in due order closely enough: a retry tier partition is
+ * read in write order and held until its head is due, so a record waits at most for the spread of
+ * due times written before it, i.e. twice the jitter half-width. With the half-width at most
+ * 0.5 % of the delay and at most 30 s, no retry runs more than `retryLatenessBoundMs` late.
+ */
+export const MAX_JITTER_RATIO = 0.005;
+/** Upper bound of the jitter half-width, in milliseconds. */
+export const MAX_JITTER_MS = 30_000;
+
+/** Half-width of the jitter drawn around a base delay, in milliseconds (see `MAX_JITTER_RATIO`). */
+export function jitterHalfWidthMs(baseMs: number, jitterRatio: number = DEFAULT_JITTER_RATIO): number {
+  return Math.min(baseMs * jitterRatio, baseMs * MAX_JITTER_RATIO, MAX_JITTER_MS);
+}
+
+/**
+ * How late a retry may run after its due time, in milliseconds: 1 % of its delay and never more
+ * than 60 s (issue 6, item 8).
+ */
+export function retryLatenessBoundMs(delayMs: number): number {
+  return Math.min(delayMs * 0.01, 60_000);
+}
 
 const UNIT_MS = { ms: 1, s: SECOND, m: MINUTE, h: HOUR } as const;
 const DELAY = /^(\d+)(ms|s|m|h)$/;
@@ -57,16 +80,17 @@ export function parseRetrySchedule(text: string, field = "retrySchedule"): Retry
   );
 }
 
+/** One delay in the schedule's notation, with the largest unit that divides it: `5m`, `150ms`. */
+export function formatDelay(ms: number): string {
+  if (ms % HOUR === 0) return `${ms / HOUR}h`;
+  if (ms % MINUTE === 0) return `${ms / MINUTE}m`;
+  if (ms % SECOND === 0) return `${ms / SECOND}s`;
+  return `${ms}ms`;
+}
+
 /** The inverse of `parseRetrySchedule`, using the largest unit that divides each delay. */
 export function formatRetrySchedule(schedule: RetrySchedule): string {
-  return schedule
-    .map((ms) => {
-      if (ms % HOUR === 0) return `${ms / HOUR}h`;
-      if (ms % MINUTE === 0) return `${ms / MINUTE}m`;
-      if (ms % SECOND === 0) return `${ms / SECOND}s`;
-      return `${ms}ms`;
-    })
-    .join(",");
+  return schedule.map(formatDelay).join(",");
 }
 
 /** Total attempts a schedule allows, the first included: delays + 1. */
@@ -83,8 +107,9 @@ function checkAttempt(attempt: number): void {
  * when that was the last attempt (the delivery is then terminally failed).
  *
  * Jitter spreads retries of a burst of failures: the result is uniform in
- * `base × [1 − jitterRatio, 1 + jitterRatio)`, rounded to a whole millisecond, and is fully
- * determined by `random()` (a value in [0, 1), e.g. `Math.random` or a seeded generator).
+ * `base ± jitterHalfWidthMs(base, jitterRatio)` (at most ±0.5 % and ±30 s), rounded to a whole
+ * millisecond, and is fully determined by `random()` (a value in [0, 1), e.g. `Math.random` or a
+ * seeded generator).
  */
 export function nextAttemptDelay(
   schedule: RetrySchedule,
@@ -98,7 +123,17 @@ export function nextAttemptDelay(
   if (base === undefined) return null;
   const r = random();
   if (!(r >= 0 && r < 1)) throw new RangeError(`random() must return a value in [0, 1), got ${r}`);
-  return Math.max(0, Math.round(base * (1 + jitterRatio * (2 * r - 1))));
+  return Math.max(0, Math.round(base + jitterHalfWidthMs(base, jitterRatio) * (2 * r - 1)));
+}
+
+/**
+ * The base delay a delivery waits after attempt `attemptJustFailed` (1-based) failed, in
+ * milliseconds; null when no attempt is left. Its retry topic is named after it
+ * (`retryTopicForDelay`), so deliveries of different delays never share a tier.
+ */
+export function retryDelayAfter(schedule: RetrySchedule, attemptJustFailed: number): number | null {
+  checkAttempt(attemptJustFailed);
+  return schedule[attemptJustFailed - 1] ?? null;
 }
 
 /**

@@ -35,3 +35,4 @@ export { InMemorySchemaRegistry } from "./in-memory-schema-registry.js";
 export { deadLetterFor, type FailedRecord } from "./dead-letter.js";
 export { retryWhileRetriable, isRetriable, backoffDelayMs, type RetryRetriableOptions } from "./retry-retriable.js";
 export { MAX_EVENT_BODY_BYTES, EventTooLargeError, assertDeliverableSize } from "./event-size.js";
+export { deliveryOutcome, type OutcomeDetails, type OutcomeSubject } from "./delivery-outcome.js";

@@ -146,10 +146,17 @@ export interface KafkaConsumer {
   resume(selection: TopicPartitions[]): void;
   isPaused(topic: string, partition: number): boolean;
   /**
-   * Next fetch of this partition starts at `offset`. Not committed (with autoCommit off), and
-   * lost if the consumer restarts before the partition is fetched again.
+   * Next fetch of this partition starts at `offset`. Not committed (with autoCommit off). Never
+   * throws: while kafkajs has no live group (starting, restarting, re-subscribing) the seek is
+   * kept and applied at the next group join, like a pause.
    */
   seek(position: TopicPartitionOffset): void;
+  /**
+   * Pauses one partition and makes its next fetch start at `offset`, as one operation: both are
+   * recorded before either is applied, so a failure half-way (a group rebuilt in between) cannot
+   * leave the partition paused without its seek, or sought without its pause. `resume` undoes it.
+   */
+  pauseAt(position: TopicPartitionOffset): void;
   /** Partitions assigned to this member at the last group join. */
   assignment(): TopicPartitions[];
   /** Topics currently subscribed (patterns resolved). */
@@ -182,6 +189,8 @@ class PatternAwareConsumer implements KafkaConsumer {
   private readonly listeners: Listeners<ConsumerEvents>;
   private readonly lifecycle = new SerialQueue();
   private readonly paused = new PausedPartitions();
+  /** Seeks not yet applied to kafkajs (no live group when asked), by `partition:topic`. */
+  private readonly pendingSeeks = new Map<string, TopicPartitionOffset>();
   /** Per topic: whether it starts at the earliest offset when the group has no commit for it. */
   private readonly startAtEarliest = new Map<string, boolean>();
   private inner: ClientConsumer | undefined;
@@ -270,13 +279,39 @@ class PatternAwareConsumer implements KafkaConsumer {
     return this.paused.isPaused(topic, partition);
   }
 
-  seek({ topic, partition, offset }: TopicPartitionOffset): void {
+  seek(position: TopicPartitionOffset): void {
+    this.pendingSeeks.set(`${position.partition}:${position.topic}`, { ...position });
     const inner = this.liveInner();
-    if (!inner) throw new KafkaError(`cannot seek: consumer is ${this.state}`, { retriable: true, code: "NOT_RUNNING" });
-    try {
-      inner.seek({ topic, partition, offset });
-    } catch (error) {
-      throw toKafkaError(error, "seek");
+    if (inner) this.onLiveGroup(() => this.applySeeks(inner));
+  }
+
+  pauseAt(position: TopicPartitionOffset): void {
+    const selection = [{ topic: position.topic, partitions: [position.partition] }];
+    this.paused.pause(selection);
+    this.pendingSeeks.set(`${position.partition}:${position.topic}`, { ...position });
+    const inner = this.liveInner();
+    if (!inner) return;
+    this.onLiveGroup(() => {
+      this.applyPauses(inner, position.topic, true);
+      this.applySeeks(inner);
+    });
+  }
+
+  /** Applies the pending seeks of assigned partitions; each is forgotten once kafkajs took it. */
+  private applySeeks(inner: ClientConsumer): void {
+    const assigned = new Set(this.assigned.flatMap(({ topic, partitions }) => (partitions ?? []).map((partition) => `${partition}:${topic}`)));
+    for (const [key, { topic, partition, offset }] of this.pendingSeeks) {
+      // A partition this member no longer owns: its new owner reads from the last commit.
+      if (!assigned.has(key)) {
+        this.pendingSeeks.delete(key);
+        continue;
+      }
+      try {
+        inner.seek({ topic, partition, offset });
+      } catch (error) {
+        throw toKafkaError(error, "seek");
+      }
+      this.pendingSeeks.delete(key);
     }
   }
 
@@ -525,9 +560,10 @@ class PatternAwareConsumer implements KafkaConsumer {
         this.assigned = Object.entries(payload.memberAssignment)
           .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
           .sort((a, b) => a.topic.localeCompare(b.topic));
-        // A restart after a crash builds a new kafkajs consumer group that knows no pauses.
+        // A restart after a crash builds a new kafkajs consumer group that knows no pauses or seeks.
         this.onLiveGroup(() => {
           for (const state of this.paused.all()) this.applyPauses(inner, state.topic, false);
+          this.applySeeks(inner);
         });
         this.listeners.emit("groupJoin", {
           groupId: payload.groupId,

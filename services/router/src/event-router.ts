@@ -11,7 +11,7 @@ import {
   type RetrySchedule,
   type TopicNaming,
 } from "@novatrade/domain";
-import { assertDeliverableSize, deadLetterFor, type DeliveryOutcomeRecord, type DeliveryRequestRecord, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
+import { assertDeliverableSize, deadLetterFor, deliveryOutcome, type DeliveryRequestRecord, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
 import type { EndpointConfig } from "@novatrade/endpoint-config";
 import type { KafkaMessage, OutgoingMessage } from "@novatrade/kafka";
 import type { RouterMetrics } from "./metrics.js";
@@ -149,23 +149,12 @@ export class EventRouter {
     error: SchemaVersionUnavailableError,
     now: number,
   ): Promise<RoutedRecord> {
-    const outcome: DeliveryOutcomeRecord = {
-      deliveryId: id,
-      eventId: envelope.id,
-      eventType: envelope.type,
-      endpointId: endpoint.endpointId,
-      organizationUuid: envelope.organizationUuid,
+    const outcome = deliveryOutcome({ deliveryId: id, eventId: envelope.id, eventType: envelope.type, endpointId: endpoint.endpointId, organizationUuid: envelope.organizationUuid }, "SKIPPED", {
       attempt: 0,
-      result: "SKIPPED",
-      statusCode: null,
-      latencyMs: null,
-      responseBody: null,
+      attemptedAt: now,
       errorClass: "schema_version_unavailable",
       errorMessage: error.message,
-      attemptedAt: now,
-      nextAttemptAt: null,
-      replayId: null,
-    };
+    });
     return {
       topic: this.#topics.deliveryOutcome,
       message: { key: endpoint.endpointId, value: await this.#deps.records.encode("delivery-outcome", outcome) },

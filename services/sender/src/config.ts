@@ -8,8 +8,11 @@ export function loadConfig(env: Record<string, string | undefined>) {
       ...commonEnv,
       ...pipelineEnv,
       SENDER_GROUP_ID: z.string().min(1).optional(),
-      /** ± share of each retry delay drawn at random, so retries of one outage spread out. */
-      SENDER_RETRY_JITTER_RATIO: z.coerce.number().min(0).max(0.5).default(0.1),
+      /**
+       * ± share of each retry delay drawn at random, so retries of one outage spread out. Capped
+       * at 0.005 and 30 s whatever is set, so no retry runs more than 1 % (≤ 60 s) late.
+       */
+      SENDER_RETRY_JITTER_RATIO: z.coerce.number().min(0).max(0.5).default(0.005),
       /** Whole attempt, connect to the last response byte kept, in milliseconds. */
       SENDER_HTTP_TIMEOUT_MS: intVar(10_000, 100),
       /** TCP + TLS connect, in milliseconds. */
@@ -18,7 +21,11 @@ export function loadConfig(env: Record<string, string | undefined>) {
       SENDER_MAX_RESPONSE_BYTES: intVar(4_096, 0),
       /** Attempts in flight in this process, all endpoints together. */
       SENDER_GLOBAL_MAX_IN_FLIGHT: intVar(500, 1),
-      /** Deliveries buffered per endpoint before its delivery topic stops being read. */
+      /** Attempts in flight of one organization at most; default half of SENDER_GLOBAL_MAX_IN_FLIGHT. */
+      SENDER_ORGANIZATION_MAX_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
+      /** How long deliveries held for a fault of ours (a secret we cannot open) wait before trying again, in milliseconds. */
+      SENDER_OWN_FAULT_RETRY_MS: intVar(10_000, 10),
+      /** Deliveries (first attempts and retries) queued per endpoint before its topic stops being read and its retries are parked. */
       SENDER_ENDPOINT_BACKLOG_LIMIT: intVar(200, 1),
       /** How often finished offsets are committed, in milliseconds. */
       SENDER_COMMIT_INTERVAL_MS: intVar(1_000, 10),

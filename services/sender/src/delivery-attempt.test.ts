@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { verifyNovatradeSignature } from "@novatrade/domain";
 import type { DeliveryRequestRecord } from "@novatrade/event-codec";
 import { registerEndpoint, rotateSecret, SecretBox } from "@novatrade/endpoint-config";
-import { attemptDelivery } from "./delivery-attempt.js";
+import { attemptDelivery, isOwnFault } from "./delivery-attempt.js";
 import type { AttemptResult, HttpDelivery } from "./http-delivery.js";
 
 const box = SecretBox.fromBase64Key(Buffer.alloc(32, 3).toString("base64"));
@@ -51,7 +51,7 @@ describe("attemptDelivery", () => {
     const { config, plaintextSecret } = endpoint();
     const { http, calls } = recordingHttp();
     const result = await attemptDelivery(request, config, { http, secretBox: box, nowMs: now });
-    expect(result.ok).toBe(true);
+    expect(result).toMatchObject({ ok: true });
     expect(calls).toHaveLength(1);
     const call = calls[0]!;
     expect(call.url).toBe("https://hooks.example.com/in");
@@ -82,12 +82,22 @@ describe("attemptDelivery", () => {
     expect(verifyNovatradeSignature(after!, request.body, rotated.plaintextSecret, (now + 61_000) / 1000).valid).toBe(true);
   });
 
-  test("secrets the configured key cannot open: a failed attempt, and nothing is sent unsigned", async () => {
+  test("secrets the configured key cannot open: our fault, not a failed attempt, and nothing is sent unsigned", async () => {
     const { config } = endpoint();
     const otherBox = SecretBox.fromBase64Key(Buffer.alloc(32, 4).toString("base64"));
     const { http, calls } = recordingHttp();
     const result = await attemptDelivery(request, config, { http, secretBox: otherBox, nowMs: now });
-    expect(result).toMatchObject({ ok: false, errorClass: "other" });
+    expect(result).toMatchObject({ ownFault: true, reason: "secret_unreadable" });
+    expect(isOwnFault(result)).toBe(true);
+    expect(calls).toHaveLength(0);
+  });
+
+  test("no secret valid now: our fault, nothing sent", async () => {
+    const { config } = endpoint();
+    const expired = { ...config, secrets: config.secrets.map((secret) => ({ ...secret, expiresAt: now - 1 })) };
+    const { http, calls } = recordingHttp();
+    const result = await attemptDelivery(request, expired, { http, secretBox: box, nowMs: now });
+    expect(result).toMatchObject({ ownFault: true, reason: "no_usable_secret" });
     expect(calls).toHaveLength(0);
   });
 });

@@ -1,6 +1,6 @@
 import { signDelivery } from "@novatrade/domain";
 import type { DeliveryRequestRecord } from "@novatrade/event-codec";
-import { signingSecrets, type EndpointConfig, type SecretBox } from "@novatrade/endpoint-config";
+import { SecretDecryptionError, signingSecrets, type EndpointConfig, type SecretBox } from "@novatrade/endpoint-config";
 import type { AttemptResult, HttpDelivery } from "./http-delivery.js";
 
 /** Headers besides the signatures; receivers log and dedupe on them. */
@@ -12,6 +12,18 @@ export const DELIVERY_REQUEST_HEADERS = {
 } as const;
 
 /**
+ * The dispatcher's own fault, found before anything was sent: a secret the configured
+ * ENDPOINT_SECRETS_KEY cannot open, no secret valid now, or signing failing. Not an attempt: it
+ * spends none of the endpoint's attempts and writes no failed outcome (SPEC §4: only the
+ * receiver's failures count); the sender holds the delivery until it can sign.
+ */
+export interface OwnFault {
+  ownFault: true;
+  reason: "secret_unreadable" | "no_usable_secret" | "signing_failed";
+  message: string;
+}
+
+/**
  * One signed POST of a delivery to its endpoint. The body is the rendered envelope exactly as
  * stored in the delivery request: the bytes signed are the bytes sent. `webhook-id` is the event
  * id, stable across retries and replays, so Standard Webhooks receivers dedupe on it.
@@ -20,29 +32,28 @@ export async function attemptDelivery(
   request: DeliveryRequestRecord,
   endpoint: EndpointConfig,
   deps: { http: HttpDelivery; secretBox: SecretBox; nowMs: number },
-): Promise<AttemptResult> {
-  let secrets: string[];
+): Promise<AttemptResult | OwnFault> {
+  let signature: ReturnType<typeof signDelivery>;
   try {
-    secrets = signingSecrets(endpoint, deps.nowMs).map((secret) => deps.secretBox.open(secret.ciphertext, endpoint.endpointId));
+    const secrets = signingSecrets(endpoint, deps.nowMs).map((secret) => deps.secretBox.open(secret.ciphertext, endpoint.endpointId));
+    if (secrets.length === 0) return { ownFault: true, reason: "no_usable_secret", message: "endpoint has no signing secret valid now" };
+    signature = signDelivery({ webhookId: request.eventId, timestampSeconds: Math.floor(deps.nowMs / 1000), body: request.body, secrets });
   } catch (error) {
-    // A wrong ENDPOINT_SECRETS_KEY: nothing unsigned ever leaves, and the failure shows up in
-    // outcomes and metrics like any other failed attempt instead of stalling the consumer.
-    return { ok: false, errorClass: "other", message: (error as Error).message, statusCode: null, latencyMs: 0, responseBody: null };
+    // A wrong ENDPOINT_SECRETS_KEY or a secret we cannot use: nothing unsigned ever leaves, and
+    // it is our failure, not the receiver's. The error's message never holds the secret.
+    const reason = error instanceof SecretDecryptionError ? "secret_unreadable" : "signing_failed";
+    return { ownFault: true, reason, message: (error as Error).message };
   }
-  if (secrets.length === 0) {
-    return { ok: false, errorClass: "other", message: "endpoint has no signing secret valid now", statusCode: null, latencyMs: 0, responseBody: null };
-  }
-  const signature = signDelivery({
-    webhookId: request.eventId,
-    timestampSeconds: Math.floor(deps.nowMs / 1000),
-    body: request.body,
-    secrets,
-  });
   return deps.http.post(endpoint.url, {
     ...signature,
     [DELIVERY_REQUEST_HEADERS.eventId]: request.eventId,
     [DELIVERY_REQUEST_HEADERS.eventType]: request.eventType,
     [DELIVERY_REQUEST_HEADERS.deliveryId]: request.deliveryId,
     [DELIVERY_REQUEST_HEADERS.attempt]: String(request.attempt),
-  }, request.body);
+  }, request.body, { poolKey: endpoint.endpointId, connections: endpoint.maxInFlight });
+}
+
+/** Whether an attempt's result is a fault of ours (no request was sent). */
+export function isOwnFault(result: AttemptResult | OwnFault): result is OwnFault {
+  return "ownFault" in result;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { EndpointLanes, type LaneJob } from "./endpoint-lanes.js";
+import { manualClock } from "./manual-clock.js";
 
 /** A job that starts when the lane starts it and finishes when the test says so. */
 function controlledJob(log: string[], name: string) {
@@ -17,32 +18,13 @@ function controlledJob(log: string[], name: string) {
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-/** A clock the test moves by hand; scheduled callbacks run when their time is reached. */
-function manualClock() {
-  let now = 1_000_000;
-  const timers: Array<{ at: number; callback: () => void }> = [];
-  return {
-    now: () => now,
-    schedule(delayMs: number, callback: () => void) {
-      const timer = { at: now + delayMs, callback };
-      timers.push(timer);
-      return () => timers.splice(timers.indexOf(timer), 1);
-    },
-    advance(ms: number) {
-      now += ms;
-      for (const timer of timers.filter((entry) => entry.at <= now)) {
-        timers.splice(timers.indexOf(timer), 1);
-        timer.callback();
-      }
-    },
-  };
+function newLanes(globalMaxInFlight: number, errors: unknown[] = [], clock = manualClock(), organizationMaxInFlight?: number) {
+  return new EndpointLanes({ globalMaxInFlight, organizationMaxInFlight, clock, onJobError: (_id, error) => errors.push(error) });
 }
 
-function newLanes(globalMaxInFlight: number, errors: unknown[] = [], clock = manualClock()) {
-  return new EndpointLanes({ globalMaxInFlight, clock, onJobError: (_id, error) => errors.push(error) });
-}
+const limits = (maxInFlight: number, rateLimitPerSecond: number | null = null, organizationUuid = "org-1") => ({ maxInFlight, rateLimitPerSecond, organizationUuid });
 
-const limits = (maxInFlight: number, rateLimitPerSecond: number | null = null) => ({ maxInFlight, rateLimitPerSecond });
+const starts = (log: string[]) => log.filter((line) => line.startsWith("start"));
 
 describe("EndpointLanes", () => {
   test("an endpoint runs at most maxInFlight jobs; the next starts when one ends", async () => {
@@ -89,15 +71,105 @@ describe("EndpointLanes", () => {
   test("a held lane starts nothing until released, and keeps its jobs", async () => {
     const lanes = newLanes(10);
     const log: string[] = [];
-    lanes.hold("p");
+    lanes.hold("p", "paused");
+    lanes.hold("p", "own-fault");
     const job = controlledJob(log, "p1");
     lanes.submit("p", limits(5), job.job);
     await flush();
     expect(log).toEqual([]);
     expect(lanes.backlog("p")).toBe(1);
-    lanes.release("p");
+    lanes.release("p", "paused");
+    await flush();
+    // Still held for the other reason.
+    expect(log).toEqual([]);
+    expect(lanes.heldFor("own-fault")).toEqual(["p"]);
+    lanes.release("p", "own-fault");
     await flush();
     expect(log).toEqual(["start p1"]);
+  });
+
+  test("drain takes matching queued jobs out; requeueFirst puts one back at the head", async () => {
+    const lanes = newLanes(10);
+    const log: string[] = [];
+    lanes.hold("p", "paused");
+    const jobs = ["p1", "p2", "p3"].map((name) => controlledJob(log, name));
+    for (const { job } of jobs) lanes.submit("p", limits(1), job);
+    expect(lanes.drain("p", (job) => job === jobs[1]!.job)).toEqual([jobs[1]!.job]);
+    expect(lanes.backlog("p")).toBe(2);
+    lanes.requeueFirst("p", jobs[1]!.job);
+    lanes.release("p", "paused");
+    await flush();
+    expect(log).toEqual(["start p2"]);
+  });
+
+  test("one organization cannot take every slot: 50 hanging endpoints of A, then B still starts at once", async () => {
+    const lanes = newLanes(500, [], manualClock(), 250);
+    const log: string[] = [];
+    for (let endpoint = 0; endpoint < 50; endpoint++) {
+      for (let job = 0; job < 10; job++) lanes.submit(`a${endpoint}`, limits(10, null, "A"), controlledJob(log, `a${endpoint}.${job}`).job);
+    }
+    await flush();
+    expect(lanes.globalInFlight).toBe(250);
+    const b = controlledJob(log, "b1");
+    lanes.submit("b", limits(10, null, "B"), b.job);
+    await flush();
+    expect(log.at(-1)).toBe("start b1");
+  });
+
+  test("while another organization waits, each runs at most an equal share of the global bound", async () => {
+    const lanes = newLanes(4);
+    const log: string[] = [];
+    const a = Array.from({ length: 6 }, (_, index) => controlledJob(log, `a${index}`));
+    for (const [index, { job }] of a.entries()) lanes.submit(`a${index}`, limits(10, null, "A"), job);
+    await flush();
+    // Alone, A may use the whole bound.
+    expect(starts(log)).toHaveLength(4);
+    for (const name of ["b1", "b2", "b3"]) lanes.submit("b", limits(10, null, "B"), controlledJob(log, name).job);
+    // A's slots go to B as they free up, until both hold their share of 2.
+    a[0]!.finish();
+    a[1]!.finish();
+    await flush();
+    expect(starts(log).slice(4)).toEqual(["start b1", "start b2"]);
+    a[2]!.finish();
+    await flush();
+    expect(starts(log).slice(6)).toEqual(["start a4"]);
+  });
+
+  test("after close nothing starts: not even a rate-limited job whose window opens later", async () => {
+    const clock = manualClock();
+    const lanes = newLanes(10, [], clock);
+    const log: string[] = [];
+    for (const name of ["r1", "r2"]) {
+      const job = controlledJob(log, name);
+      lanes.submit("r", limits(10, 1), job.job);
+      job.finish();
+    }
+    await lanes.whenIdle();
+    expect(starts(log)).toEqual(["start r1"]);
+    lanes.close();
+    clock.advance(2_000);
+    await flush();
+    expect(starts(log)).toEqual(["start r1"]);
+  });
+
+  test("sweep forgets idle lanes, keeps busy, held and rate-limited ones", async () => {
+    const clock = manualClock();
+    const lanes = newLanes(10, [], clock);
+    const log: string[] = [];
+    const idle = controlledJob(log, "idle");
+    lanes.submit("idle", limits(1), idle.job);
+    idle.finish();
+    lanes.submit("busy", limits(1), controlledJob(log, "busy").job);
+    lanes.hold("held", "paused");
+    const limited = controlledJob(log, "limited");
+    lanes.submit("limited", limits(1, 5), limited.job);
+    limited.finish();
+    await flush();
+    lanes.sweep();
+    expect(lanes.size).toBe(3);
+    clock.advance(1_000);
+    lanes.sweep();
+    expect(lanes.size).toBe(2);
   });
 
 
@@ -151,7 +223,7 @@ describe("EndpointLanes", () => {
 
   test("onJobSettled runs after the lane counted the job out, even when jobs end in the same tick", async () => {
     const settled: Array<{ endpointId: string; backlog: number }> = [];
-    const lanes: EndpointLanes = new EndpointLanes({
+    const lanes: EndpointLanes = new EndpointLanes<LaneJob>({
       globalMaxInFlight: 10,
       clock: manualClock(),
       onJobError: () => {},

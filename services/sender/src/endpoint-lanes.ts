@@ -1,30 +1,38 @@
 /**
  * Per-endpoint work lanes: each endpoint runs at most its own `maxInFlight` attempts at once
  * and starts at most `rateLimitPerSecond` per second (when it has one), and all endpoints
- * together run at most `globalMaxInFlight`. A lane that is held (endpoint paused)
- * starts nothing and keeps its jobs. A slow endpoint fills only its own lane, so it never delays
- * another endpoint's deliveries (SPEC §4, isolation); the global bound only caps the process.
+ * together run at most `globalMaxInFlight`. A lane that is held (endpoint paused, or a fault of
+ * ours) starts nothing and keeps its jobs. A slow endpoint fills only its own lane, so it never
+ * delays another endpoint's deliveries (SPEC §4, isolation).
+ *
+ * The global bound is shared fairly: endpoints with startable work take turns (round robin), and
+ * one organization never runs more than `organizationMaxInFlight` at once, nor more than an equal
+ * share of the global bound while another organization has work waiting. So 50 hanging endpoints
+ * of one tenant cannot hold every slot while another tenant's deliveries wait.
  */
 export interface LaneJob {
+  /** The part of the job that holds a slot: the HTTP attempt. */
   run(): Promise<void>;
 }
 
-/** How fast and how wide one endpoint may go. */
+/** How fast and how wide one endpoint may go, and whose share it counts against. */
 export interface LaneLimits {
   maxInFlight: number;
   /** Attempts started per second at most; null = no rate limit. */
   rateLimitPerSecond: number | null;
+  organizationUuid: string;
 }
 
-interface Lane {
-  queue: LaneJob[];
+interface Lane<J extends LaneJob> {
+  queue: J[];
   inFlight: number;
   limits: LaneLimits;
-  held: boolean;
+  /** Why the lane starts nothing now; empty = it may start. */
+  holds: Set<string>;
   /** Start times (epoch ms) within the last second, oldest first, for the rate limit. */
   recentStarts: number[];
-  /** A pump is scheduled for when the rate limit lets this lane start again. */
-  wakeScheduled: boolean;
+  /** Cancels the pump scheduled for when the rate limit lets this lane start again. */
+  cancelWake: (() => void) | null;
 }
 
 /** The time the lanes need: now, and a timer for when a rate-limited lane may start again. */
@@ -35,33 +43,39 @@ export interface LaneClock {
 
 const RATE_WINDOW_MS = 1_000;
 
-export class EndpointLanes {
-  readonly #lanes = new Map<string, Lane>();
+export class EndpointLanes<J extends LaneJob = LaneJob> {
+  readonly #lanes = new Map<string, Lane<J>>();
+  /** Attempts running per organization. */
+  readonly #organizationInFlight = new Map<string, number>();
   readonly #globalMaxInFlight: number;
+  readonly #organizationMaxInFlight: number;
   #globalInFlight = 0;
-  /** Endpoints with startable work, in arrival order, so global capacity is shared fairly. */
+  #closed = false;
+  /** Endpoints with queued work, in turn order, so global capacity is shared fairly. */
   readonly #ready: string[] = [];
   readonly #onJobError: (endpointId: string, error: unknown) => void;
   readonly #onJobSettled: (endpointId: string) => void;
   readonly #idleWaiters: Array<() => void> = [];
-
   readonly #clock: LaneClock;
 
   constructor(options: {
     globalMaxInFlight: number;
+    /** Most attempts one organization runs at once; default: the global bound. */
+    organizationMaxInFlight?: number;
     clock: LaneClock;
     onJobError: (endpointId: string, error: unknown) => void;
     /** After a job ended and the lane counted it out, so `backlog()` no longer includes it. */
     onJobSettled?: (endpointId: string) => void;
   }) {
     this.#globalMaxInFlight = options.globalMaxInFlight;
+    this.#organizationMaxInFlight = Math.min(options.organizationMaxInFlight ?? options.globalMaxInFlight, options.globalMaxInFlight);
     this.#clock = options.clock;
     this.#onJobError = options.onJobError;
     this.#onJobSettled = options.onJobSettled ?? (() => {});
   }
 
   /** Queues a job; `limits` are the endpoint's current ones (they may change between jobs). */
-  submit(endpointId: string, limits: LaneLimits, job: LaneJob): void {
+  submit(endpointId: string, limits: LaneLimits, job: J): void {
     const lane = this.#lane(endpointId);
     lane.limits = limits;
     lane.queue.push(job);
@@ -69,19 +83,43 @@ export class EndpointLanes {
     this.#pump();
   }
 
-  /** Stop starting this endpoint's jobs; running ones finish. */
-  hold(endpointId: string): void {
-    this.#lane(endpointId).held = true;
-  }
-
-  release(endpointId: string): void {
-    const lane = this.#lanes.get(endpointId);
-    if (!lane || !lane.held) return;
-    lane.held = false;
+  /** Puts a job back at the head of its lane (it could not run now and keeps its place). */
+  requeueFirst(endpointId: string, job: J): void {
+    this.#lane(endpointId).queue.unshift(job);
     this.#markReady(endpointId);
     this.#pump();
   }
 
+  /** Stop starting this endpoint's jobs for `reason`; running ones finish. */
+  hold(endpointId: string, reason: string): void {
+    this.#lane(endpointId).holds.add(reason);
+  }
+
+  /** Lifts one reason; the lane starts again once it has none. */
+  release(endpointId: string, reason: string): void {
+    const lane = this.#lanes.get(endpointId);
+    if (!lane || !lane.holds.delete(reason)) return;
+    this.#markReady(endpointId);
+    this.#pump();
+  }
+
+  isHeld(endpointId: string): boolean {
+    return (this.#lanes.get(endpointId)?.holds.size ?? 0) > 0;
+  }
+
+  /** Endpoints held for `reason`. */
+  heldFor(reason: string): string[] {
+    return [...this.#lanes].filter(([, lane]) => lane.holds.has(reason)).map(([endpointId]) => endpointId);
+  }
+
+  /** Takes the queued (not started) jobs of an endpoint that match `predicate` out of its lane. */
+  drain(endpointId: string, predicate: (job: J) => boolean): J[] {
+    const lane = this.#lanes.get(endpointId);
+    if (!lane) return [];
+    const taken = lane.queue.filter(predicate);
+    if (taken.length > 0) lane.queue = lane.queue.filter((job) => !predicate(job));
+    return taken;
+  }
 
   /** Jobs waiting (not started) plus running, for back-pressure decisions. */
   backlog(endpointId: string): number {
@@ -89,9 +127,36 @@ export class EndpointLanes {
     return lane ? lane.queue.length + lane.inFlight : 0;
   }
 
-
   get globalInFlight(): number {
     return this.#globalInFlight;
+  }
+
+  /** Lanes kept in memory (for tests and metrics): busy, held or rate-limited recently. */
+  get size(): number {
+    return this.#lanes.size;
+  }
+
+  /**
+   * Starts nothing more, ever (shutdown): queued jobs stay queued and their records uncommitted,
+   * and no rate-limit wake-up starts one after the final commit.
+   */
+  close(): void {
+    this.#closed = true;
+    for (const lane of this.#lanes.values()) {
+      lane.cancelWake?.();
+      lane.cancelWake = null;
+    }
+  }
+
+  /** Forgets lanes with nothing queued, running or held, whose rate window has passed. */
+  sweep(): void {
+    const now = this.#clock.now();
+    for (const [endpointId, lane] of this.#lanes) {
+      const rateWindowOpen = lane.recentStarts.some((startedAt) => startedAt > now - RATE_WINDOW_MS);
+      if (lane.queue.length === 0 && lane.inFlight === 0 && lane.holds.size === 0 && !rateWindowOpen && !lane.cancelWake) {
+        this.#lanes.delete(endpointId);
+      }
+    }
   }
 
   /** Resolves when nothing runs (queued jobs of held lanes do not count). */
@@ -100,10 +165,10 @@ export class EndpointLanes {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
-  #lane(endpointId: string): Lane {
+  #lane(endpointId: string): Lane<J> {
     let lane = this.#lanes.get(endpointId);
     if (!lane) {
-      lane = { queue: [], inFlight: 0, limits: { maxInFlight: 1, rateLimitPerSecond: null }, held: false, recentStarts: [], wakeScheduled: false };
+      lane = { queue: [], inFlight: 0, limits: { maxInFlight: 1, rateLimitPerSecond: null, organizationUuid: "" }, holds: new Set(), recentStarts: [], cancelWake: null };
       this.#lanes.set(endpointId, lane);
     }
     return lane;
@@ -113,16 +178,44 @@ export class EndpointLanes {
     if (!this.#ready.includes(endpointId)) this.#ready.push(endpointId);
   }
 
+  /**
+   * Most attempts each organization may run now: its own bound, and while another organization
+   * has work waiting, an equal share of the global bound among the organizations with work.
+   */
+  #organizationLimits(waiting: ReadonlySet<string>): (organization: string) => number {
+    const withWork = new Set(waiting);
+    for (const [organization, running] of this.#organizationInFlight) if (running > 0) withWork.add(organization);
+    const share = Math.min(this.#organizationMaxInFlight, Math.max(1, Math.floor(this.#globalMaxInFlight / Math.max(1, withWork.size))));
+    return (organization) => {
+      const othersWaiting = waiting.size > 1 || (waiting.size === 1 && !waiting.has(organization));
+      return othersWaiting ? share : this.#organizationMaxInFlight;
+    };
+  }
+
   #pump(): void {
+    if (this.#closed) return;
+    // Organizations with a job that could start but for the global bound or the shares.
+    const waiting = new Set<string>();
+    for (const endpointId of this.#ready) {
+      const lane = this.#lanes.get(endpointId);
+      if (lane && lane.holds.size === 0 && lane.queue.length > 0 && lane.inFlight < lane.limits.maxInFlight) waiting.add(lane.limits.organizationUuid);
+    }
+    const organizationLimit = this.#organizationLimits(waiting);
     let index = 0;
     while (this.#globalInFlight < this.#globalMaxInFlight && index < this.#ready.length) {
       const endpointId = this.#ready[index]!;
       const lane = this.#lanes.get(endpointId);
-      if (!lane || lane.held || lane.queue.length === 0) {
+      if (!lane || lane.holds.size > 0 || lane.queue.length === 0) {
         this.#ready.splice(index, 1);
         continue;
       }
-      if (lane.inFlight >= lane.limits.maxInFlight || !this.#rateAllows(endpointId, lane)) {
+      const organization = lane.limits.organizationUuid;
+      const organizationRunning = this.#organizationInFlight.get(organization) ?? 0;
+      if (
+        lane.inFlight >= lane.limits.maxInFlight ||
+        organizationRunning >= organizationLimit(organization) ||
+        !this.#rateAllows(endpointId, lane)
+      ) {
         index++;
         continue;
       }
@@ -130,10 +223,11 @@ export class EndpointLanes {
       if (lane.limits.rateLimitPerSecond !== null) lane.recentStarts.push(this.#clock.now());
       lane.inFlight++;
       this.#globalInFlight++;
+      this.#organizationInFlight.set(organization, organizationRunning + 1);
       // Round robin: the endpoint goes to the back so one busy endpoint cannot take every slot.
       this.#ready.splice(index, 1);
       if (lane.queue.length > 0) this.#ready.push(endpointId);
-      void this.#runJob(endpointId, lane, job);
+      void this.#runJob(endpointId, lane, organization, job);
     }
   }
 
@@ -141,16 +235,15 @@ export class EndpointLanes {
    * Sliding one-second window. When the lane is at its rate, a pump is scheduled for the moment
    * the oldest start leaves the window; a rate-limited lane never spends an attempt waiting.
    */
-  #rateAllows(endpointId: string, lane: Lane): boolean {
+  #rateAllows(endpointId: string, lane: Lane<J>): boolean {
     const limit = lane.limits.rateLimitPerSecond;
     if (limit === null) return true;
     const now = this.#clock.now();
     while (lane.recentStarts.length > 0 && lane.recentStarts[0]! <= now - RATE_WINDOW_MS) lane.recentStarts.shift();
     if (lane.recentStarts.length < limit) return true;
-    if (!lane.wakeScheduled) {
-      lane.wakeScheduled = true;
-      this.#clock.schedule(lane.recentStarts[0]! + RATE_WINDOW_MS - now, () => {
-        lane.wakeScheduled = false;
+    if (!lane.cancelWake) {
+      lane.cancelWake = this.#clock.schedule(lane.recentStarts[0]! + RATE_WINDOW_MS - now, () => {
+        lane.cancelWake = null;
         this.#markReady(endpointId);
         this.#pump();
       });
@@ -158,7 +251,7 @@ export class EndpointLanes {
     return false;
   }
 
-  async #runJob(endpointId: string, lane: Lane, job: LaneJob): Promise<void> {
+  async #runJob(endpointId: string, lane: Lane<J>, organization: string, job: J): Promise<void> {
     try {
       await job.run();
     } catch (error) {
@@ -166,6 +259,9 @@ export class EndpointLanes {
     } finally {
       lane.inFlight--;
       this.#globalInFlight--;
+      const running = (this.#organizationInFlight.get(organization) ?? 1) - 1;
+      if (running > 0) this.#organizationInFlight.set(organization, running);
+      else this.#organizationInFlight.delete(organization);
       // Back of the line: whoever waited while this endpoint ran goes first.
       const index = this.#ready.indexOf(endpointId);
       if (index >= 0) this.#ready.splice(index, 1);

@@ -37,6 +37,29 @@ export function createSenderMetrics(registry: Registry) {
       help: "Delivery jobs that failed unexpectedly; their records stay uncommitted until a restart",
       registers: [registry],
     }),
+    ownFaults: new Counter({
+      name: "novatrade_sender_own_faults_total",
+      help: "Deliveries held because of a fault of the dispatcher itself (a secret it cannot open, none valid now); no attempt is spent",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
+    heldForOwnFault: new Gauge({
+      name: "novatrade_sender_endpoints_held_for_own_fault",
+      help: "Endpoints whose deliveries are held for a fault of the dispatcher; the sender is not ready while above zero",
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: "novatrade_sender_dead_lettered_total",
+      help: "Delivery requests refused and written to the dead-letter topic, by error class",
+      labelNames: ["error_class"] as const,
+      registers: [registry],
+    }),
+    retryLateness: new Histogram({
+      name: "novatrade_sender_retry_lateness_seconds",
+      help: "How long after its due time a retry was attempted",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
     inFlight: new Gauge({
       name: "novatrade_sender_in_flight",
       help: "Attempts running now",

@@ -2,8 +2,8 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { randomInt } from "node:crypto";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { retryTiers, topicNames, validateTopicNaming } from "@novatrade/domain";
-import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
+import { topicNames, validateTopicNaming } from "@novatrade/domain";
+import { createEventCodec, createRecordCodec, loadSchemaCatalogue, type RecordCodec } from "@novatrade/event-codec";
 import { EndpointDirectory, pipelineTopicSpecs, prepareEndpointView, SecretBox } from "@novatrade/endpoint-config";
 import { createKafka } from "@novatrade/kafka";
 import { createEventProducer } from "@novatrade/producer";
@@ -12,11 +12,14 @@ import { systemClock, type Clock } from "./clock.js";
 import type { SenderConfig } from "./config.js";
 import { createHttpDelivery } from "./http-delivery.js";
 import { createSenderMetrics } from "./metrics.js";
+import { retryTopicEnsurer } from "./retry-topics.js";
 import { SenderService } from "./sender-service.js";
 
 export interface SenderApp {
   directory: EndpointDirectory;
   service: SenderService;
+  /** The sender's metrics (novatrade_sender_*). */
+  registry: Registry;
   /** What `/healthz` answers: every consumer (delivery and retry topics, endpoint view) is running. */
   isHealthy(): boolean;
 }
@@ -28,7 +31,14 @@ export interface SenderApp {
  */
 export async function startSender(
   config: SenderConfig,
-  deps: { logger: Logger; registry: Registry; onStop: (stop: StopFunction) => void; clock?: Clock },
+  deps: {
+    logger: Logger;
+    registry: Registry;
+    onStop: (stop: StopFunction) => void;
+    clock?: Clock;
+    /** Tests only: wraps the record codec the sender writes with (to make encoding fail). */
+    wrapRecords?: (records: RecordCodec) => RecordCodec;
+  },
 ): Promise<SenderApp> {
   const { logger, registry, onStop } = deps;
 
@@ -37,7 +47,8 @@ export async function startSender(
   const catalogue = await loadSchemaCatalogue();
   const schemaRegistry = new SchemaRegistry({ host: config.SCHEMA_REGISTRY_URL });
   const codec = createEventCodec({ registry: schemaRegistry, catalogue });
-  const records = createRecordCodec({ registry: schemaRegistry, catalogue });
+  const codecRecords = createRecordCodec({ registry: schemaRegistry, catalogue });
+  const records = deps.wrapRecords?.(codecRecords) ?? codecRecords;
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "novatrade-sender", logger, registry, metricsPrefix: "novatrade_kafka_" });
   onStop(() => kafka.disconnect());
   // Served from the start, unhealthy until every part runs (e.g. while the registry is away).
@@ -46,8 +57,11 @@ export async function startSender(
   const isHealthy = () => (directory?.isHealthy() ?? false) && (service?.isHealthy() ?? false);
   const ops = await startOpsServer({ registry, host: config.SENDER_OPS_HOST, port: config.SENDER_OPS_PORT, isHealthy });
   onStop(() => ops.close());
-  const retryTierCount = retryTiers(config.RETRY_SCHEDULE).length;
-  await kafka.admin.ensureTopics(pipelineTopicSpecs({ naming, partitions: config.TOPIC_PARTITIONS, deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS, retryTierCount }));
+  // Retry topics are named by delay (see retryTopicForDelay); the tier-numbered ones that
+  // pipelineTopicSpecs still lists are only read to drain what older versions wrote there.
+  await kafka.admin.ensureTopics(pipelineTopicSpecs({ naming, partitions: config.TOPIC_PARTITIONS, deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS, retryTierCount: 0 }));
+  const retryTopics = retryTopicEnsurer({ admin: kafka.admin, naming, partitions: config.TOPIC_PARTITIONS, onCreated: () => service?.refreshRetryTopics() });
+  await retryTopics.ensureSchedule(config.RETRY_SCHEDULE);
 
   const { view, producer } = await prepareEndpointView({ kafka, records, codecs: [codec, records], naming, registry, logger, service: "sender" });
   directory = view;
@@ -74,11 +88,13 @@ export async function startSender(
     http,
     secretBox,
     naming,
-    retryTierCount,
+    ensureRetryTopic: retryTopics.ensure,
     deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
     groupId: config.SENDER_GROUP_ID ?? `${config.TOPIC_PREFIX}sender`,
     jitterRatio: config.SENDER_RETRY_JITTER_RATIO,
     globalMaxInFlight: config.SENDER_GLOBAL_MAX_IN_FLIGHT,
+    organizationMaxInFlight: config.SENDER_ORGANIZATION_MAX_IN_FLIGHT ?? Math.ceil(config.SENDER_GLOBAL_MAX_IN_FLIGHT / 2),
+    ownFaultRetryMs: config.SENDER_OWN_FAULT_RETRY_MS,
     endpointBacklogLimit: config.SENDER_ENDPOINT_BACKLOG_LIMIT,
     commitIntervalMs: config.SENDER_COMMIT_INTERVAL_MS,
     topicRefreshMs: config.SENDER_TOPIC_REFRESH_MS,
@@ -91,5 +107,5 @@ export async function startSender(
   service = senderService;
   onStop(() => senderService.stop());
   await senderService.start();
-  return { directory: view, service: senderService, isHealthy };
+  return { directory: view, service: senderService, registry, isHealthy };
 }

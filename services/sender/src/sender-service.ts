@@ -1,28 +1,23 @@
-import { createHash } from "node:crypto";
 import type { Logger } from "pino";
-import {
-  deliveryTopic,
-  deliveryTopicPattern,
-  DecodeError,
-  NovatradeError,
-  nextAttemptDelay,
-  retryTierFor,
-  retryTopic,
-  retryTopics,
-  topicNames,
-  type TopicNaming,
-} from "@novatrade/domain";
-import { deadLetterFor, type DeliveryOutcomeRecord, type DeliveryRequestRecord, type RecordCodec } from "@novatrade/event-codec";
+import { deliveryTopic, deliveryTopicPattern, DecodeError, NovatradeError, retryTopicPattern, ValidationError, type TopicNaming } from "@novatrade/domain";
+import type { DeliveryRequestRecord, RecordCodec } from "@novatrade/event-codec";
 import type { EndpointConfig, EndpointDirectory, SecretBox } from "@novatrade/endpoint-config";
-import type { BatchContext, TopicPartitions, KafkaBatch, KafkaClient, KafkaConsumer, KafkaMessage, KafkaProducer } from "@novatrade/kafka";
+import type { BatchContext, KafkaBatch, KafkaClient, KafkaConsumer, KafkaMessage, KafkaProducer, TopicPartitions } from "@novatrade/kafka";
 import type { EventProducer } from "@novatrade/producer";
+import { recordsForAttempt, recordsForSkip } from "./attempt-records.js";
+import { BatchingWriter } from "./batching-writer.js";
+import { DeliveryWrites } from "./delivery-writes.js";
 import type { Clock } from "./clock.js";
-import { BatchingWriter, type TopicRecord } from "./batching-writer.js";
-import { attemptDelivery } from "./delivery-attempt.js";
-import { EndpointLanes } from "./endpoint-lanes.js";
+import { attemptDelivery, isOwnFault, type OwnFault } from "./delivery-attempt.js";
+import { decide, type Decision, type DeliverySource, type EndpointView } from "./delivery-decision.js";
+import { EndpointLanes, type LaneJob } from "./endpoint-lanes.js";
 import type { AttemptResult, HttpDelivery } from "./http-delivery.js";
 import type { SenderMetrics } from "./metrics.js";
+import { OffsetCommitter } from "./offset-committer.js";
 import { OffsetTracker } from "./offset-tracker.js";
+import { PartitionGate } from "./partition-gate.js";
+
+export { UNKNOWN_ENDPOINT_GRACE_MS } from "./delivery-decision.js";
 
 export interface SenderServiceDeps {
   kafka: KafkaClient;
@@ -34,13 +29,17 @@ export interface SenderServiceDeps {
   http: HttpDelivery;
   secretBox: SecretBox;
   naming: TopicNaming;
-  /** Retry topics read: one per tier of the configured schedule. */
-  retryTierCount: number;
+  /** Makes sure a retry topic exists before a retry is written to it (delays of older schedules). */
+  ensureRetryTopic: (topic: string, delayMs: number) => Promise<void>;
   deliveryTopicPartitions: number;
   groupId: string;
   jitterRatio: number;
   globalMaxInFlight: number;
+  /** Most attempts one organization runs at once. */
+  organizationMaxInFlight: number;
   endpointBacklogLimit: number;
+  /** How long a delivery held for a fault of ours waits before it is tried again, in milliseconds. */
+  ownFaultRetryMs: number;
   /** Milliseconds. */
   commitIntervalMs: number;
   /** Milliseconds. */
@@ -53,59 +52,68 @@ export interface SenderServiceDeps {
   logger: Logger;
 }
 
-type Source = "delivery" | "retry";
+export { PARKED_HEADER } from "./delivery-writes.js";
 
-/** How long a delivery for an endpoint this sender has not heard of waits for it, in milliseconds. */
-export const UNKNOWN_ENDPOINT_GRACE_MS = 60_000;
+/** Lane hold reasons. */
+const PAUSED = "paused";
+const OWN_FAULT = "own-fault";
 
-/** Header on a delivery request moved back to its endpoint's topic while the endpoint is paused. */
-export const PARKED_HEADER = "novatrade-parked";
+/** One record handed to an endpoint's lane. */
+interface DeliveryJob extends LaneJob {
+  source: DeliverySource;
+  message: KafkaMessage;
+  request: DeliveryRequestRecord;
+}
 
 /**
- * The sender: reads every endpoint's delivery topic and the retry tier topics, and attempts each
+ * The sender: reads every endpoint's delivery topic and the retry topics, and attempts each
  * delivery in its endpoint's lane.
  *
- * Consuming never waits for HTTP: a record is handed to its endpoint's lane and the consumer
- * moves on, so a slow or hanging endpoint never holds up another. Offsets are committed only up
- * to the lowest record still being worked on (OffsetTracker), and a record's work ends only when
- * its outcome, and its retry or meta event, are acknowledged by Kafka. A kill at any moment
- * therefore re-reads, and re-attempts, at most what was in flight: at-least-once.
+ * Each record read goes through one pure rule (`decide`): hold its partition (a retry not due, an
+ * endpoint not known yet, a paused or full endpoint's own topic), park it (a retry whose endpoint
+ * cannot take it now moves to the endpoint's own topic, so a shared retry partition never waits
+ * for one endpoint), skip it, dead-letter it, or submit it to the endpoint's lane. One
+ * PartitionGate per consumer owns every pause, seek and resume.
  *
- * Back-pressure never spends an attempt: a paused endpoint's lane is held and its delivery topic
- * paused; a due retry of a paused endpoint is moved back to the endpoint's own delivery topic
- * (parked) with its attempt number unchanged; a retry that is not due yet holds its tier
- * partition (paused and re-read from it) until it is.
+ * Consuming never waits for HTTP, and a lane slot is freed when the HTTP attempt ends; the
+ * records it leads to (`recordsForAttempt`) are then written by DeliveryWrites, retried until written.
+ * Offsets are committed only up to the lowest record whose records are not yet acknowledged
+ * (OffsetTracker), so a kill at any moment re-reads, and re-attempts, at most what was in
+ * flight: at-least-once. Our own faults (a secret we cannot open) spend no attempt: the
+ * endpoint's lane is held, the sender reports not-ready, and the delivery is tried again later.
  */
 export class SenderService {
   readonly #deps: SenderServiceDeps;
-  readonly #lanes: EndpointLanes;
-  readonly #trackers: Record<Source, OffsetTracker> = { delivery: new OffsetTracker(), retry: new OffsetTracker() };
-  readonly #consumers: Partial<Record<Source, KafkaConsumer>> = {};
-  /** Retry partitions paused until their head is due, with the cancel of their wake-up. */
-  readonly #heldPartitions = new Map<string, () => void>();
-  /** Endpoints whose delivery topic is paused because their lane is full. */
-  readonly #backlogged = new Set<string>();
+  readonly #lanes: EndpointLanes<DeliveryJob>;
+  readonly #trackers: Record<DeliverySource, OffsetTracker> = { delivery: new OffsetTracker(), retry: new OffsetTracker() };
+  readonly #consumers: Partial<Record<DeliverySource, KafkaConsumer>> = {};
+  readonly #gates: Partial<Record<DeliverySource, PartitionGate>> = {};
+  readonly #committers: Partial<Record<DeliverySource, OffsetCommitter>> = {};
   /** Endpoints seen in deliveries but not (yet) in the directory, since when (epoch ms). */
   readonly #unknownSince = new Map<string, number>();
-  readonly #topics;
-  readonly #writer: BatchingWriter;
+  /** Timed releases of lanes held for a fault of ours, by endpoint. */
+  readonly #ownFaultRetries = new Map<string, () => void>();
+  /** Endpoints whose last try was a fault of ours and that have not been attempted since. */
+  readonly #ownFaulted = new Set<string>();
+  /** Writes whose records are not acknowledged yet (their offsets stay uncommitted). */
+  readonly #pending = new Set<Promise<void>>();
+  readonly #writes: DeliveryWrites;
   #commitTimer: NodeJS.Timeout | null = null;
   #refreshPending = false;
   #unsubscribe: (() => void) | null = null;
 
   constructor(deps: SenderServiceDeps) {
     this.#deps = deps;
-    this.#topics = topicNames(deps.naming);
-    this.#writer = new BatchingWriter((batches) => deps.producer.sendBatch(batches));
-    this.#lanes = new EndpointLanes({
+    this.#writes = new DeliveryWrites({ ...deps, writer: new BatchingWriter((batches) => deps.producer.sendBatch(batches)) });
+    this.#lanes = new EndpointLanes<DeliveryJob>({
       globalMaxInFlight: deps.globalMaxInFlight,
+      organizationMaxInFlight: deps.organizationMaxInFlight,
       clock: deps.clock,
       onJobError: (endpointId, error) => {
+        // Jobs catch what they can; this is a bug. The record stays uncommitted and is re-read after a restart.
         deps.metrics.jobErrors.inc();
         deps.logger.error({ err: error, endpointId }, "delivery job failed; its record stays uncommitted");
       },
-      // Here, not inside the job: a job still counts in its lane's backlog until it settled, and
-      // jobs whose writes share one produce request all settle in the same tick.
       onJobSettled: (endpointId) => this.#releaseBacklog(endpointId),
     });
   }
@@ -113,58 +121,79 @@ export class SenderService {
   async start(): Promise<void> {
     const { kafka, naming, groupId, directory } = this.#deps;
     this.#unsubscribe = directory.onChange((change) => this.#onEndpointChange(change.endpointId, change.previous, change.current));
+    for (const endpoint of directory.all()) if (endpoint.status === "PAUSED") this.#lanes.hold(endpoint.endpointId, PAUSED);
 
-    const delivery = kafka.createConsumer({
-      groupId,
-      topics: [deliveryTopicPattern(naming)],
-      fromBeginning: true,
-      topicRefreshIntervalMs: this.#deps.topicRefreshMs,
-      ...this.#groupTimeouts(),
-    });
-    const retry = kafka.createConsumer({
-      groupId: `${groupId}.retry`,
-      topics: retryTopics(naming, this.#deps.retryTierCount),
-      fromBeginning: true,
-      ...this.#groupTimeouts(),
-    });
-    this.#consumers.delivery = delivery;
-    this.#consumers.retry = retry;
-    for (const [source, consumer] of [["delivery", delivery], ["retry", retry]] as const) {
+    const consumers: Record<DeliverySource, KafkaConsumer> = {
+      delivery: kafka.createConsumer({ groupId, topics: [deliveryTopicPattern(naming)], fromBeginning: true, topicRefreshIntervalMs: this.#deps.topicRefreshMs, ...this.#groupTimeouts() }),
+      // A pattern: retry topics are named by their delay, and those of an older schedule still drain.
+      retry: kafka.createConsumer({ groupId: `${groupId}.retry`, topics: [retryTopicPattern(naming)], fromBeginning: true, topicRefreshIntervalMs: this.#deps.topicRefreshMs, ...this.#groupTimeouts() }),
+    };
+    for (const source of ["delivery", "retry"] as const) {
+      const consumer = consumers[source];
+      this.#consumers[source] = consumer;
+      this.#gates[source] = new PartitionGate(consumer, this.#deps.clock);
+      this.#committers[source] = new OffsetCommitter(this.#trackers[source], (offsets) => consumer.commit(offsets), (error) =>
+        this.#deps.logger.warn({ err: error, source }, "offset commit failed"),
+      );
       consumer.on("groupJoin", ({ assignment }) => this.#forgetRevoked(source, assignment));
     }
-    for (const endpoint of directory.all()) {
-      if (endpoint.status === "PAUSED") this.#holdEndpoint(endpoint.endpointId);
-    }
-
-    const run = (source: Source, consumer: KafkaConsumer) =>
+    const run = (source: DeliverySource, consumer: KafkaConsumer) =>
       consumer.run({
         autoCommit: false,
         autoResolveBatch: false,
         partitionsConsumedConcurrently: 8,
-        eachBatch: (batch, context) => this.#handleBatch(source, consumer, batch, context),
+        eachBatch: (batch, context) => this.#handleBatch(source, batch, context),
         onHandlerError: (error, context) => {
           this.#deps.logger.error({ err: error, source, ...context }, "reading deliveries failed; the batch will be read again");
           return "rethrow";
         },
       });
-    await Promise.all([run("delivery", delivery), run("retry", retry)]);
-    this.#commitTimer = setInterval(() => void this.#commit(), this.#deps.commitIntervalMs);
+    await Promise.all([run("delivery", consumers.delivery), run("retry", consumers.retry)]);
+    this.#commitTimer = setInterval(() => void this.#tick(), this.#deps.commitIntervalMs);
     this.#commitTimer.unref();
   }
 
   /**
-   * Stops taking records, lets attempts in flight finish (their outcomes are written), commits,
-   * and leaves the groups. Held lanes keep their records uncommitted: they are read again.
+   * Stops taking records and starting attempts, lets attempts in flight finish and their records
+   * be written, commits, and leaves the groups. Queued and held records stay uncommitted: they are
+   * read again.
    */
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     for (const consumer of Object.values(this.#consumers)) consumer.pause(consumer.assignment());
+    this.#lanes.close();
     await this.#lanes.whenIdle();
+    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
     if (this.#commitTimer) clearInterval(this.#commitTimer);
     await this.#commit();
-    for (const cancel of this.#heldPartitions.values()) cancel();
-    this.#heldPartitions.clear();
+    for (const gate of Object.values(this.#gates)) gate.clear();
+    for (const cancel of this.#ownFaultRetries.values()) cancel();
+    this.#ownFaultRetries.clear();
     await Promise.all(Object.values(this.#consumers).map((consumer) => consumer.disconnect()));
+  }
+
+  /** Ready: both consumers run, and no delivery is held for a fault of ours. */
+  isHealthy(): boolean {
+    const consuming = Object.values(this.#consumers).every((consumer) => {
+      const status = consumer.status();
+      return status === "running" || status === "starting" || status === "restarting" || status === "waiting-for-topics";
+    });
+    return consuming && this.#ownFaulted.size === 0;
+  }
+
+  /** Picks up a retry topic created just now (a delay of an older schedule). */
+  refreshRetryTopics(): void {
+    this.#consumers.retry?.refreshSubscription().catch((error: unknown) => this.#deps.logger.warn({ err: error }, "could not refresh the retry topic subscription"));
+  }
+
+  /** Deliveries of one endpoint queued or running in this sender. */
+  endpointBacklog(endpointId: string): number {
+    return this.#lanes.backlog(endpointId);
+  }
+
+  /** Lanes kept in memory, and endpoints waited for as unknown (both must shrink when idle). */
+  memoryFootprint(): { lanes: number; unknownEndpoints: number } {
+    return { lanes: this.#lanes.size, unknownEndpoints: this.#unknownSince.size };
   }
 
   #groupTimeouts() {
@@ -177,24 +206,16 @@ export class SenderService {
     };
   }
 
-  isHealthy(): boolean {
-    return Object.values(this.#consumers).every((consumer) => {
-      const status = consumer.status();
-      return status === "running" || status === "starting" || status === "restarting" || status === "waiting-for-topics";
-    });
-  }
-
-  async #handleBatch(source: Source, consumer: KafkaConsumer, batch: KafkaBatch, context: BatchContext): Promise<void> {
+  async #handleBatch(source: DeliverySource, batch: KafkaBatch, context: BatchContext): Promise<void> {
     for (const message of batch.messages) {
       if (!context.isRunning() || context.isStale()) return;
-      const taken = await this.#take(source, consumer, message);
-      if (!taken) return;
+      if (!(await this.#take(source, message))) return;
       context.resolveOffset(message.offset);
     }
   }
 
-  /** Hands one record on; false when its partition was paused at it (it is read again later). */
-  async #take(source: Source, consumer: KafkaConsumer, message: KafkaMessage): Promise<boolean> {
+  /** Handles one record; false when its partition was held at it (it is read again later). */
+  async #take(source: DeliverySource, message: KafkaMessage): Promise<boolean> {
     const tracker = this.#trackers[source];
     // Read again after a rebalance that left this partition here: already handled or in flight.
     if (tracker.hasSeen(message.topic, message.partition, message.offset)) return true;
@@ -206,230 +227,173 @@ export class SenderService {
     } catch (error) {
       if (error instanceof NovatradeError && error.retriable) throw error;
       tracker.begin(message.topic, message.partition, message.offset);
-      await this.#durably(() => this.#deadLetter(message, error as Error));
-      tracker.complete(message.topic, message.partition, message.offset);
+      this.#finishWith(source, message, () => this.#writes.deadLetter(message, error as Error));
       return true;
     }
 
     const now = this.#deps.clock.now();
-    // Only retries wait for their due time. A first attempt is due when routed; comparing the
-    // router's clock with this host's would hold every new delivery for the clock skew.
-    if (request.attempt > 1 && request.notBefore > now) {
-      this.#holdPartitionUntil(consumer, message, request.notBefore - now);
-      return false;
-    }
-    const endpoint = this.#deps.directory.get(request.endpointId);
-    if (!endpoint && !this.#deps.directory.isDeleted(request.endpointId)) {
-      // Registered a moment ago and not in this view yet: wait for it rather than skip a
-      // delivery the router rightly made. Past the grace period it is an endpoint nobody knows.
-      const since = this.#unknownSince.get(request.endpointId) ?? now;
-      this.#unknownSince.set(request.endpointId, since);
-      if (now - since < UNKNOWN_ENDPOINT_GRACE_MS) {
-        this.#holdPartitionUntil(consumer, message, 500);
-        return false;
-      }
-    } else {
-      this.#unknownSince.delete(request.endpointId);
-    }
-    if (source === "retry" && endpoint?.status === "PAUSED") {
-      tracker.begin(message.topic, message.partition, message.offset);
-      await this.#durably(() => this.#park(request));
-      tracker.complete(message.topic, message.partition, message.offset);
-      return true;
-    }
-    if (source === "delivery" && this.#lanes.backlog(request.endpointId) >= this.#deps.endpointBacklogLimit) {
-      // The lane is full: stop reading this endpoint's topic, at this record, until it drains.
-      this.#deps.logger.debug({ endpointId: request.endpointId, topic: message.topic, offset: message.offset }, "endpoint backlog full: pausing its topic");
-      consumer.pause([{ topic: message.topic, partitions: [message.partition] }]);
-      consumer.seek({ topic: message.topic, partition: message.partition, offset: message.offset });
-      this.#backlogged.add(request.endpointId);
+    const decision = decide(request, source, this.#view(request.endpointId, now), now);
+    if (decision.action === "hold") {
+      this.#deps.logger.debug({ topic: message.topic, partition: message.partition, offset: message.offset, reason: decision.reason }, "holding partition");
+      this.#gates[source]!.hold(message, decision.reason, decision.recheckAfterMs);
+      this.#deps.metrics.heldPartitions.set(this.#gates.retry?.count("not-due") ?? 0);
       return false;
     }
     tracker.begin(message.topic, message.partition, message.offset);
-    const limits = { maxInFlight: endpoint?.maxInFlight ?? 1, rateLimitPerSecond: endpoint?.rateLimitPerSecond ?? null };
-    this.#lanes.submit(request.endpointId, limits, {
-      run: async () => {
-        await this.#deliver(request);
-        // Only after success: on an unexpected error the record stays in flight, uncommitted,
-        // and a restart attempts it again rather than losing it (the lanes log and count it).
-        tracker.complete(message.topic, message.partition, message.offset);
-      },
-    });
+    const job: DeliveryJob = { source, message, request, run: () => this.#attempt(job) };
+    if (decision.action === "submit") {
+      const { endpoint } = decision;
+      this.#lanes.submit(request.endpointId, { maxInFlight: endpoint.maxInFlight, rateLimitPerSecond: endpoint.rateLimitPerSecond, organizationUuid: endpoint.organizationUuid }, job);
+    } else {
+      this.#settle(job, decision);
+    }
     return true;
   }
 
-  /** One attempt and everything it leads to, written durably before the record counts as done. */
-  async #deliver(request: DeliveryRequestRecord): Promise<void> {
-    const { clock, metrics } = this.#deps;
-    const endpoint = this.#deps.directory.get(request.endpointId);
-    if (!endpoint || endpoint.status === "DISABLED") {
-      const reason = endpoint ? "endpoint_disabled" : this.#deps.directory.isDeleted(request.endpointId) ? "endpoint_deleted" : "endpoint_unknown";
-      metrics.skipped.inc({ reason });
-      const skipped = await this.#outcome(request, "SKIPPED", null, clock.now(), { errorClass: reason });
-      await this.#durably(() => this.#send([skipped]));
-      return;
+  #view(endpointId: string, now: number): EndpointView {
+    const config = this.#deps.directory.get(endpointId);
+    const deleted = !config && this.#deps.directory.isDeleted(endpointId);
+    let unknownSince: number | undefined;
+    if (config || deleted) this.#unknownSince.delete(endpointId);
+    else {
+      unknownSince = this.#unknownSince.get(endpointId) ?? now;
+      this.#unknownSince.set(endpointId, unknownSince);
     }
+    return { config, deleted, unknownSince, backlog: this.#lanes.backlog(endpointId), backlogLimit: this.#deps.endpointBacklogLimit, laneHeld: this.#lanes.isHeld(endpointId) };
+  }
+
+  /** A record that is not attempted: parked, skipped or dead-lettered, then done. */
+  #settle(job: DeliveryJob, decision: Exclude<Decision, { action: "submit" }>): void {
+    const { request, message, source } = job;
+    const { metrics, clock } = this.#deps;
+    if (decision.action === "skip") {
+      this.#clearOwnFault(request.endpointId);
+      metrics.skipped.inc({ reason: decision.reason });
+      this.#finishWith(source, message, () => this.#writes.attemptRecords(message, request, recordsForSkip(request, decision.reason, clock.now())));
+    } else if (decision.action === "dead-letter") {
+      this.#deps.logger.warn({ endpointId: request.endpointId, deliveryId: request.deliveryId, reason: decision.reason }, "refusing a delivery request: dead-lettered");
+      this.#finishWith(source, message, () => this.#writes.deadLetter(message, new ValidationError("organizationUuid", `${decision.reason}: the request's organization is not its endpoint's`)));
+    } else {
+      // A hold decided at run time (the endpoint was paused while the job queued) parks too.
+      this.#finishWith(source, message, () => this.#writes.park(request));
+    }
+  }
+
+  /** The lane's part of a job: the HTTP attempt. Writing what it led to happens after the slot is freed. */
+  async #attempt(job: DeliveryJob): Promise<void> {
+    const { request, source, message } = job;
+    const { clock, metrics } = this.#deps;
     const startedAt = clock.now();
+    // The endpoint may have changed while the job waited in its lane.
+    const decision = decide(request, source, { ...this.#view(request.endpointId, startedAt), backlog: 0, laneHeld: false }, startedAt);
+    if (decision.action !== "submit") return this.#settle(job, decision);
+    if (request.attempt > 1) metrics.retryLateness.observe(Math.max(0, startedAt - request.notBefore) / 1000);
     metrics.inFlight.inc();
-    let result: AttemptResult;
+    let result: AttemptResult | OwnFault;
     try {
-      result = await attemptDelivery(request, endpoint, { http: this.#deps.http, secretBox: this.#deps.secretBox, nowMs: startedAt });
+      result = await attemptDelivery(request, decision.endpoint, { http: this.#deps.http, secretBox: this.#deps.secretBox, nowMs: startedAt });
+    } catch (error) {
+      // The HTTP client never throws for what the receiver does; anything else is ours.
+      result = { ownFault: true, reason: "signing_failed", message: (error as Error).message };
     } finally {
       metrics.inFlight.dec();
     }
+    if (isOwnFault(result)) return this.#holdForOwnFault(job, result);
+    this.#clearOwnFault(request.endpointId);
     metrics.attempts.inc({ result: result.ok ? "success" : "failure", error_class: result.ok ? "none" : result.errorClass });
     metrics.attemptDuration.observe({ result: result.ok ? "success" : "failure" }, result.latencyMs / 1000);
-
-    const records: Array<Promise<TopicRecord>> = [];
-    let emitTerminal = false;
-    if (result.ok) {
-      records.push(this.#outcome(request, "SUCCEEDED", result, startedAt));
-    } else {
-      const delay = nextAttemptDelay(request.retrySchedule, request.attempt, this.#deps.random, this.#deps.jitterRatio);
-      if (delay === null) {
-        metrics.terminalFailures.inc();
-        records.push(this.#outcome(request, "FAILED_TERMINAL", result, startedAt));
-        // Meta events never trigger meta events: that would loop.
-        emitTerminal = !request.isMeta;
-      } else {
-        const dueAt = clock.now() + delay;
-        const tier = Math.min(retryTierFor(request.retrySchedule, request.attempt) ?? 0, this.#deps.retryTierCount - 1);
-        const next: DeliveryRequestRecord = {
-          ...request,
-          attempt: request.attempt + 1,
-          firstAttemptAt: request.firstAttemptAt ?? startedAt,
-          notBefore: dueAt,
-        };
-        records.push(
-          this.#deps.records
-            .encode("delivery-request", next)
-            .then((value) => ({ topic: retryTopic(this.#deps.naming, tier), message: { key: request.eventId, value } })),
-        );
-        records.push(this.#outcome(request, "FAILED_RETRYING", result, startedAt, { nextAttemptAt: dueAt }));
-      }
-    }
-    const encoded = await Promise.all(records);
-    await this.#durably(() => this.#send(encoded));
-    if (emitTerminal && !result.ok) await this.#durably(() => this.#emitTerminalFailure(request, result, startedAt));
-  }
-
-  async #outcome(
-    request: DeliveryRequestRecord,
-    result: DeliveryOutcomeRecord["result"],
-    attempt: AttemptResult | null,
-    attemptedAt: number,
-    extra: { nextAttemptAt?: number; errorClass?: string } = {},
-  ): Promise<TopicRecord> {
-    const outcome: DeliveryOutcomeRecord = {
-      deliveryId: request.deliveryId,
-      eventId: request.eventId,
-      eventType: request.eventType,
-      endpointId: request.endpointId,
-      organizationUuid: request.organizationUuid,
-      attempt: attempt ? request.attempt : 0,
-      result,
-      statusCode: attempt?.statusCode ?? null,
-      latencyMs: attempt?.latencyMs ?? null,
-      responseBody: attempt?.responseBody ?? null,
-      errorClass: extra.errorClass ?? (attempt && !attempt.ok ? attempt.errorClass : null),
-      errorMessage: attempt && !attempt.ok ? attempt.message : null,
-      attemptedAt,
-      nextAttemptAt: extra.nextAttemptAt ?? null,
-      replayId: request.replayId ?? null,
-    };
-    // Keyed by endpoint: one endpoint's outcomes stay in order for whoever tracks its health.
-    return { topic: this.#topics.deliveryOutcome, message: { key: request.endpointId, value: await this.#deps.records.encode("delivery-outcome", outcome) } };
-  }
-
-  #send(records: TopicRecord[]): Promise<void> {
-    return this.#writer.write(records);
-  }
-
-  async #emitTerminalFailure(request: DeliveryRequestRecord, result: Extract<AttemptResult, { ok: false }>, lastAttemptAt: number): Promise<void> {
-    await this.#deps.metaEvents.publish({
-      // Deterministic: a re-attempt after a crash emits the same event id, which receivers dedupe.
-      id: terminalEventId(request.deliveryId),
-      type: "webhook.delivery_failed_terminal",
-      source: "SYSTEM",
-      organizationUuid: request.organizationUuid,
-      partnerUuid: request.partnerUuid,
-      data: {
-        deliveryId: request.deliveryId,
-        endpointId: request.endpointId,
-        eventId: request.eventId,
-        eventType: request.eventType,
-        attempts: request.attempt,
-        firstAttemptAt: new Date(request.firstAttemptAt ?? lastAttemptAt).toISOString(),
-        lastAttemptAt: new Date(lastAttemptAt).toISOString(),
-        lastStatusCode: result.statusCode,
-        lastError: `${result.errorClass}: ${result.message}`.slice(0, 500),
-      },
+    const records = recordsForAttempt(request, result, {
+      naming: this.#deps.naming,
+      startedAt,
+      endedAt: clock.now(),
+      random: this.#deps.random,
+      jitterRatio: this.#deps.jitterRatio,
     });
+    if (records.outcome.result === "FAILED_TERMINAL") metrics.terminalFailures.inc();
+    this.#finishWith(source, message, () => this.#writes.attemptRecords(message, request, records));
   }
 
-  async #park(request: DeliveryRequestRecord): Promise<void> {
-    this.#deps.metrics.parked.inc();
-    const value = await this.#deps.records.encode("delivery-request", request);
-    await this.#send([
-      { topic: deliveryTopic(this.#deps.naming, request.endpointId), message: { key: request.eventId, value, headers: { [PARKED_HEADER]: "1" } } },
-    ]);
+  /**
+   * Our fault (a secret we cannot open, none valid now): no attempt is counted and no outcome
+   * written. The endpoint's lane is held and tried again after `ownFaultRetryMs`; meanwhile the
+   * sender is not ready and the metric says why.
+   */
+  #holdForOwnFault(job: DeliveryJob, fault: OwnFault): void {
+    const { endpointId } = job.request;
+    const { metrics, logger, clock, ownFaultRetryMs } = this.#deps;
+    metrics.ownFaults.inc({ reason: fault.reason });
+    logger.error({ endpointId, reason: fault.reason, error: fault.message, retryInMs: ownFaultRetryMs }, "cannot sign deliveries for this endpoint (our fault, not counted as an attempt): holding them");
+    this.#lanes.hold(endpointId, OWN_FAULT);
+    this.#ownFaulted.add(endpointId);
+    metrics.heldForOwnFault.set(this.#ownFaulted.size);
+    if (!this.#ownFaultRetries.has(endpointId)) {
+      this.#ownFaultRetries.set(
+        endpointId,
+        clock.schedule(ownFaultRetryMs, () => {
+          this.#ownFaultRetries.delete(endpointId);
+          this.#releaseLane(endpointId, OWN_FAULT);
+        }),
+      );
+    }
+    this.#parkQueuedRetries(endpointId);
+    if (job.source === "retry") this.#settle(job, { action: "park", reason: "endpoint-held" });
+    else this.#lanes.requeueFirst(endpointId, job);
   }
 
-  async #deadLetter(message: KafkaMessage, error: Error): Promise<void> {
-    const value = await this.#deps.records.encode("dead-letter", deadLetterFor(message, error, "sender", this.#deps.clock.now()));
-    await this.#send([{ topic: this.#topics.deadLetter, message: { key: message.key, value } }]);
+  /** The endpoint was attempted (or skipped) again: our fault is gone for it. */
+  #clearOwnFault(endpointId: string): void {
+    if (this.#ownFaulted.delete(endpointId)) this.#deps.metrics.heldForOwnFault.set(this.#ownFaulted.size);
   }
 
-  #holdPartitionUntil(consumer: KafkaConsumer, message: KafkaMessage, delayMs: number): void {
-    const key = `${message.partition}:${message.topic}`;
-    this.#deps.logger.debug({ topic: message.topic, partition: message.partition, offset: message.offset, delayMs }, "holding partition until its head is due");
-    const selection = [{ topic: message.topic, partitions: [message.partition] }];
-    consumer.pause(selection);
-    consumer.seek({ topic: message.topic, partition: message.partition, offset: message.offset });
-    this.#heldPartitions.get(key)?.();
-    this.#heldPartitions.set(
-      key,
-      this.#deps.clock.schedule(delayMs, () => {
-        this.#heldPartitions.delete(key);
-        this.#deps.metrics.heldPartitions.set(this.#heldPartitions.size);
-        consumer.resume(selection);
-      }),
-    );
-    this.#deps.metrics.heldPartitions.set(this.#heldPartitions.size);
+  /** A held lane keeps nothing of a shared retry partition: its queued retries move to the endpoint's own topic. */
+  #parkQueuedRetries(endpointId: string): void {
+    for (const job of this.#lanes.drain(endpointId, (queued) => queued.source === "retry")) this.#settle(job, { action: "park", reason: "endpoint-held" });
+    this.#releaseBacklog(endpointId);
+  }
+
+  #releaseLane(endpointId: string, reason: string): void {
+    this.#lanes.release(endpointId, reason);
+    if (!this.#lanes.isHeld(endpointId)) this.#gates.delivery?.releaseTopic(deliveryTopic(this.#deps.naming, endpointId), "endpoint-held");
+  }
+
+  /**
+   * Runs the writes a record leads to; the record counts as done (its offset may be committed)
+   * only once they are acknowledged. Not awaited by the caller: the lane slot is already free.
+   */
+  #finishWith(source: DeliverySource, message: KafkaMessage, write: () => Promise<void>): void {
+    const done = write()
+      .catch((error: unknown) => {
+        // Unreachable by design (writes retry until written); a bug keeps the record uncommitted.
+        this.#deps.metrics.jobErrors.inc();
+        this.#deps.logger.error({ err: error, topic: message.topic, offset: message.offset }, "finishing a delivery failed; its record stays uncommitted");
+        throw error;
+      })
+      .then(() => this.#trackers[source].complete(message.topic, message.partition, message.offset))
+      .catch(() => {})
+      .finally(() => this.#pending.delete(done));
+    this.#pending.add(done);
   }
 
   #releaseBacklog(endpointId: string): void {
-    if (!this.#backlogged.has(endpointId)) return;
     if (this.#lanes.backlog(endpointId) > this.#deps.endpointBacklogLimit / 2) return;
-    this.#backlogged.delete(endpointId);
-    const endpoint = this.#deps.directory.get(endpointId);
-    if (endpoint?.status !== "PAUSED") this.#consumers.delivery?.resume([this.#deliveryPartitions(endpointId)]);
+    this.#gates.delivery?.releaseTopic(deliveryTopic(this.#deps.naming, endpointId), "backlog-full");
   }
 
   #onEndpointChange(endpointId: string, previous: EndpointConfig | null, current: EndpointConfig | null): void {
     const wasPaused = previous?.status === "PAUSED";
     const isPaused = current?.status === "PAUSED";
-    if (isPaused && !wasPaused) this.#holdEndpoint(endpointId);
+    if (isPaused && !wasPaused) {
+      this.#lanes.hold(endpointId, PAUSED);
+      this.#parkQueuedRetries(endpointId);
+      this.#deps.logger.info({ endpointId }, "endpoint paused: holding its deliveries");
+    }
     if (!isPaused && wasPaused) {
       // Resumed, disabled or deleted: the held records run and find out which.
-      this.#lanes.release(endpointId);
-      if (!this.#backlogged.has(endpointId)) this.#consumers.delivery?.resume([this.#deliveryPartitions(endpointId)]);
+      this.#releaseLane(endpointId, PAUSED);
       this.#deps.logger.info({ endpointId }, "endpoint resumed: delivering held deliveries");
     }
+    if (current !== null) this.#unknownSince.delete(endpointId);
     if (previous === null && current !== null) this.#refreshSubscriptionSoon();
-  }
-
-  #holdEndpoint(endpointId: string): void {
-    this.#lanes.hold(endpointId);
-    this.#consumers.delivery?.pause([this.#deliveryPartitions(endpointId)]);
-    this.#deps.logger.info({ endpointId }, "endpoint paused: holding its deliveries");
-  }
-
-  #deliveryPartitions(endpointId: string) {
-    return {
-      topic: deliveryTopic(this.#deps.naming, endpointId),
-      partitions: Array.from({ length: this.#deps.deliveryTopicPartitions }, (_, index) => index),
-    };
   }
 
   /** A new endpoint's topic is picked up now rather than at the next periodic refresh. */
@@ -444,46 +408,22 @@ export class SenderService {
     }, 200).unref();
   }
 
-  #forgetRevoked(source: Source, assignment: TopicPartitions[]): void {
+  #forgetRevoked(source: DeliverySource, assignment: TopicPartitions[]): void {
     const assigned = new Set(assignment.flatMap(({ topic, partitions }) => (partitions ?? []).map((partition) => `${partition}:${topic}`)));
     this.#trackers[source].retainOnly(assigned);
+    this.#gates[source]?.retainOnly(assigned);
+  }
+
+  /** Periodic: commit, and forget what no longer needs remembering. */
+  async #tick(): Promise<void> {
+    this.#lanes.sweep();
+    this.#deps.metrics.heldPartitions.set(this.#gates.retry?.count("not-due") ?? 0);
+    const now = this.#deps.clock.now();
+    for (const [endpointId, since] of this.#unknownSince) if (now - since > 2 * 60_000) this.#unknownSince.delete(endpointId);
+    await this.#commit();
   }
 
   async #commit(): Promise<void> {
-    for (const source of ["delivery", "retry"] as const) {
-      const consumer = this.#consumers[source];
-      const tracker = this.#trackers[source];
-      const offsets = tracker.committable();
-      if (!consumer || offsets.length === 0) continue;
-      try {
-        await consumer.commit(offsets);
-        tracker.markCommitted(offsets);
-      } catch (error) {
-        // A rebalance took the partition away: the new owner reads from the last commit.
-        this.#deps.logger.warn({ err: error, source }, "offset commit failed");
-      }
-    }
+    await Promise.all(Object.values(this.#committers).map((committer) => committer.commitNow()));
   }
-
-  /**
-   * Kafka writes that must happen before a record counts as done. The producer already retries;
-   * past that, keep trying (a broker outage) rather than lose the outcome or the retry.
-   */
-  async #durably(write: () => Promise<void>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await write();
-        return;
-      } catch (error) {
-        const delayMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-        this.#deps.logger.error({ err: error, attempt, delayMs }, "writing to Kafka failed; trying again");
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
-    }
-  }
-}
-
-/** The id of the terminal-failure meta event of a delivery: `evt_` + 24 hex of its hash. */
-function terminalEventId(deliveryId: string): string {
-  return `evt_${createHash("sha256").update(`terminal:${deliveryId}`).digest("hex").slice(0, 24)}`;
 }
