@@ -5,13 +5,16 @@
 #     the PostgreSQL below;
 #   - PostgreSQL from Debian's packages, a cluster of our own.
 #
-# Usage: scripts/infra.sh up|down|status|env
+# Usage: scripts/infra.sh up|down|status|env|registry-stop|registry-start|prune-test-topics
 #
 # Everything lives under .local/ (git-ignored): caches, data, logs, pid files.
 # Ports: INFRA_KAFKA_PORT (19092), INFRA_KAFKA_CONTROLLER_PORT (19093),
 #        INFRA_REGISTRY_PORT (18081), INFRA_PG_PORT (15432).
 # Already running elsewhere? Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL and/or DATABASE_URL and
-# the matching component is not started.
+# the matching component is not started. Variables that name exactly what this script starts
+# (as `source <(scripts/infra.sh env)` sets them) do not count as "elsewhere".
+# `down` stops what this script started, as its pid and marker files in .local/run say,
+# whatever the environment says.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,6 +42,15 @@ die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
 mkdir -p "$CACHE" "$LOGS" "$RUN"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A component is external when its variable points somewhere other than what `env` prints
+# for the local one: sourcing our own `env` output must not turn local into external.
+external_kafka() { [ -n "${KAFKA_BROKERS:-}" ] && [ "$KAFKA_BROKERS" != "$(local_kafka)" ]; }
+external_registry() { [ -n "${SCHEMA_REGISTRY_URL:-}" ] && [ "$SCHEMA_REGISTRY_URL" != "$(local_registry)" ]; }
+external_pg() { [ -n "${DATABASE_URL:-}" ] && [ "$DATABASE_URL" != "$(local_pg)" ]; }
+local_kafka() { echo "127.0.0.1:$KAFKA_PORT"; }
+local_registry() { echo "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; }
+local_pg() { echo "postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"; }
 
 pid_alive() { # pidfile
   [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
@@ -110,8 +122,12 @@ pg_home() {
   mkdir -p "$want"; echo "$want"
 }
 
+# Written when this script starts PostgreSQL (pg_ctl daemonises, so the marker holds the data
+# folder, not a pid); `down` stops exactly that cluster.
+PG_MARKER="$RUN/postgres.started"
+
 pg_up() {
-  if [ -n "${DATABASE_URL:-}" ]; then log "DATABASE_URL is set: not starting PostgreSQL"; return; fi
+  if external_pg; then log "DATABASE_URL is set: not starting PostgreSQL"; return; fi
   ensure_pg_installed
   local bin home data sock
   bin=$(pg_bin); home=$(pg_home); data="$home/data"; sock="$home/run"
@@ -130,6 +146,7 @@ pg_up() {
     as_pg "$bin/pg_ctl" -D "$data" -l "$home/postgres.log" -w -t 60 \
       -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c synchronous_commit=off" \
       start >/dev/null || die "PostgreSQL did not start, see $home/postgres.log"
+    echo "$data" >"$PG_MARKER"
     ln -sfn "$home/postgres.log" "$LOGS/postgres.log"
   fi
   local psql=("$bin/psql" -h "$sock" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
@@ -144,19 +161,20 @@ pg_up() {
 }
 
 pg_down() {
-  [ -n "${DATABASE_URL:-}" ] && return
-  local bin home
-  bin=$(pg_bin) || return 0
-  [ -e "$LOCAL/postgres" ] || return 0
-  home=$(readlink -f "$LOCAL/postgres")
-  if [ -f "$home/data/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+  # Only the cluster this script started (its marker), never one it merely found running.
+  [ -f "$PG_MARKER" ] || return 0
+  local bin data
+  data=$(cat "$PG_MARKER")
+  bin=$(pg_bin) || { rm -f "$PG_MARKER"; return 0; }
+  if [ -f "$data/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     log "stopping PostgreSQL"
-    as_pg "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null
+    as_pg "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
   fi
+  rm -f "$PG_MARKER"
 }
 
 pg_status() {
-  if [ -n "${DATABASE_URL:-}" ]; then echo "postgres: external ($DATABASE_URL)"; return; fi
+  if external_pg; then echo "postgres: external ($DATABASE_URL)"; return; fi
   local bin; bin=$(pg_bin) || { echo "postgres: not installed"; return; }
   if [ -e "$LOCAL/postgres" ] && as_pg "$bin/pg_ctl" -D "$(readlink -f "$LOCAL/postgres")/data" status >/dev/null 2>&1; then
     echo "postgres: running on 127.0.0.1:$PG_PORT"
@@ -182,7 +200,7 @@ kafka_libs() {
 }
 
 kafka_up() {
-  if [ -n "${KAFKA_BROKERS:-}" ]; then log "KAFKA_BROKERS is set: not starting Kafka"; return; fi
+  if external_kafka; then log "KAFKA_BROKERS is set: not starting Kafka"; return; fi
   local pidfile="$RUN/kafka.pid"
   if pid_alive "$pidfile"; then log "Kafka already running on port $KAFKA_PORT"; return; fi
   port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set INFRA_KAFKA_PORT)"
@@ -237,9 +255,36 @@ kafka_ready() {
 kafka_down() { stop_pidfile Kafka "$RUN/kafka.pid"; }
 
 kafka_status() {
-  if [ -n "${KAFKA_BROKERS:-}" ]; then echo "kafka: external ($KAFKA_BROKERS)"
-  elif pid_alive "$RUN/kafka.pid"; then echo "kafka: running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$RUN/kafka.pid"))"
+  if external_kafka; then echo "kafka: external ($KAFKA_BROKERS)"
+  elif pid_alive "$RUN/kafka.pid"; then
+    echo "kafka: running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$RUN/kafka.pid")), $(kafka_topic_summary)"
   else echo "kafka: stopped"; fi
+}
+
+# Topic and partition counts from the broker's data folder (one folder per partition,
+# `<topic>-<n>`): a broker that fills up with test topics slows everything down, so `status`
+# shows it.
+kafka_topic_summary() {
+  local folders
+  folders=$(find "$LOCAL/kafka/data" -mindepth 1 -maxdepth 1 -type d -regex '.*-[0-9]+$' -printf '%f\n' 2>/dev/null | grep -v '^__' || true)
+  local partitions topics
+  partitions=$(printf '%s' "$folders" | grep -c . || true)
+  topics=$(printf '%s' "$folders" | sed -E 's/-[0-9]+$//' | sort -u | grep -c . || true)
+  echo "$topics topics, $partitions partitions"
+}
+
+# Deletes the topics integration tests and benchmarks create (names starting with `it.`, `it-`
+# or `bench.`) from a broker filled by earlier runs. Not while a test run is using the broker.
+kafka_prune_test_topics() {
+  (cd "$ROOT" && node --input-type=module -e '
+    import { Kafka, logLevel } from "kafkajs";
+    const admin = new Kafka({ brokers: [process.argv[1]], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => /^(it[.-]|bench[.-])/.test(t));
+    for (let i = 0; i < topics.length; i += 200) await admin.deleteTopics({ topics: topics.slice(i, i + 200) });
+    console.error(`[infra] deleted ${topics.length} test topics`);
+    await admin.disconnect();
+  ' "127.0.0.1:$KAFKA_PORT")
 }
 
 # ---------------------------------------------------------------- Schema registry
@@ -260,13 +305,13 @@ registry_home() {
 }
 
 registry_up() {
-  if [ -n "${SCHEMA_REGISTRY_URL:-}" ]; then log "SCHEMA_REGISTRY_URL is set: not starting the registry"; return; fi
+  if external_registry; then log "SCHEMA_REGISTRY_URL is set: not starting the registry"; return; fi
   local pidfile="$RUN/registry.pid"
   if pid_alive "$pidfile"; then log "registry already running on port $REGISTRY_PORT"; return; fi
   port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is taken by another process (set INFRA_REGISTRY_PORT)"
   local home storage=()
   home=$(registry_home)
-  if [ -z "${DATABASE_URL:-}" ]; then
+  if ! external_pg; then
     # Schemas must outlive a registry restart: messages in Kafka carry their schema ids.
     storage=(-Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=postgresql
       "-Dapicurio.datasource.url=jdbc:postgresql://127.0.0.1:$PG_PORT/$PG_REGISTRY_DB"
@@ -293,7 +338,7 @@ registry_ready() {
 registry_down() { stop_pidfile "schema registry" "$RUN/registry.pid"; }
 
 registry_status() {
-  if [ -n "${SCHEMA_REGISTRY_URL:-}" ]; then echo "registry: external ($SCHEMA_REGISTRY_URL)"
+  if external_registry; then echo "registry: external ($SCHEMA_REGISTRY_URL)"
   elif pid_alive "$RUN/registry.pid"; then echo "registry: running on http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7 (pid $(cat "$RUN/registry.pid"))"
   else echo "registry: stopped"; fi
 }
@@ -301,9 +346,9 @@ registry_status() {
 # ---------------------------------------------------------------- commands
 
 print_env() {
-  echo "KAFKA_BROKERS=${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
-  echo "SCHEMA_REGISTRY_URL=${SCHEMA_REGISTRY_URL:-http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7}"
-  echo "DATABASE_URL=${DATABASE_URL:-postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB}"
+  echo "KAFKA_BROKERS=${KAFKA_BROKERS:-$(local_kafka)}"
+  echo "SCHEMA_REGISTRY_URL=${SCHEMA_REGISTRY_URL:-$(local_registry)}"
+  echo "DATABASE_URL=${DATABASE_URL:-$(local_pg)}"
 }
 
 case "${1:-}" in
@@ -328,7 +373,21 @@ case "${1:-}" in
   env)
     print_env
     ;;
+  registry-stop)
+    # Fault tests: take the local registry away (and bring it back with registry-start).
+    external_registry && die "the registry is external: not stopping it"
+    registry_down
+    ;;
+  registry-start)
+    external_registry && die "the registry is external: not starting it"
+    registry_up
+    ;;
+  prune-test-topics)
+    external_kafka && die "Kafka is external: not deleting topics there"
+    pid_alive "$RUN/kafka.pid" || die "Kafka is not running"
+    kafka_prune_test_topics
+    ;;
   *)
-    echo "usage: $0 up|down|status|env" >&2; exit 2
+    echo "usage: $0 up|down|status|env|registry-stop|registry-start|prune-test-topics" >&2; exit 2
     ;;
 esac

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_SCHEDULE, retryTiers } from "@novatrade/domain";
 import type { TopicSpec } from "@novatrade/kafka";
 import {
+  EXIT_CONFLICT,
   EXIT_INFRASTRUCTURE,
   EXIT_INVALID_INPUT,
   EXIT_OK,
@@ -38,6 +39,10 @@ interface Harness {
   closed: number;
   putError?: Error;
   startHangs?: boolean;
+  /** The record each endpoint's configuration came from, as the view's sourceOf answers. */
+  sources: Map<string, { partition: number; offset: string; afterDeletion: boolean }>;
+  /** Written by "another writer" just before the command's own write lands. */
+  racingWrite?: EndpointConfig;
 }
 
 let h: Harness;
@@ -52,6 +57,7 @@ beforeEach(() => {
     removes: [],
     endpoints: new Map(),
     deleted: new Set(),
+    sources: new Map(),
     started: 0,
     stopped: 0,
     closed: 0,
@@ -73,7 +79,19 @@ beforeEach(() => {
         publisher: {
           put: async (config: EndpointConfig) => {
             if (harness.putError) throw harness.putError;
-            harness.puts.push(config);
+            // The topic as readers see it: a record counts only if its revision is newer.
+            const append = (record: EndpointConfig) => {
+              const offset = String(harness.puts.length);
+              harness.puts.push(record);
+              const previous = harness.endpoints.get(record.endpointId);
+              if (!previous || previous.revision < record.revision) {
+                harness.endpoints.set(record.endpointId, record);
+                harness.sources.set(record.endpointId, { partition: 0, offset, afterDeletion: false });
+              }
+              return { partition: 0, offset };
+            };
+            if (harness.racingWrite) append(harness.racingWrite);
+            return append(config);
           },
           remove: async (endpointId: string) => {
             harness.removes.push(endpointId);
@@ -90,6 +108,9 @@ beforeEach(() => {
           get: (endpointId: string) => harness.endpoints.get(endpointId),
           all: () => harness.endpoints.values(),
           isDeleted: (endpointId: string) => harness.deleted.has(endpointId),
+          catchUp: async () => undefined,
+          waitForPosition: async () => undefined,
+          sourceOf: (endpointId: string) => harness.sources.get(endpointId),
         },
         close: async () => {
           harness.closed++;
@@ -395,6 +416,29 @@ describe("endpoint pause, resume, disable", () => {
     expect(await run("resume", "ep_gone")).toBe(EXIT_INVALID_INPUT);
     expect(stderrLine()).toMatch(/endpointId: endpoint ep_gone was deleted/);
     nothingWritten();
+  });
+});
+
+describe("endpoint changes are compare-and-set on the revision", () => {
+  it("a rotate-secret racing a pause: the pause came first, so the rotation exits 3 and prints no secret", async () => {
+    const endpoint = existing();
+    h.racingWrite = { ...endpoint, status: "PAUSED", revision: endpoint.revision + 1, updatedAt: NOW };
+    expect(await run("rotate-secret", endpoint.endpointId)).toBe(EXIT_CONFLICT);
+    expect(h.out).toEqual([]);
+    expect(stderrLine()).toBe(
+      `endpoint rotate-secret: endpoint ${endpoint.endpointId} changed concurrently (expected revision 1, now 2); this change was not applied, retry`,
+    );
+    // What readers hold: the pause, not a rotation whose secret nobody was shown.
+    expect(h.endpoints.get(endpoint.endpointId)).toMatchObject({ status: "PAUSED", revision: 2, secrets: endpoint.secrets });
+  });
+
+  it("a pause racing a rotation exits 3 and leaves the rotation in place", async () => {
+    const endpoint = existing();
+    const rotation = { ...endpoint, secrets: [...endpoint.secrets, { ...endpoint.secrets[0]!, secretId: "sec_other" }], revision: endpoint.revision + 1 };
+    h.racingWrite = rotation;
+    expect(await run("pause", endpoint.endpointId)).toBe(EXIT_CONFLICT);
+    expect(stderrLine()).toMatch(/changed concurrently \(expected revision 1, now 2\).*retry/);
+    expect(h.endpoints.get(endpoint.endpointId)).toEqual(rotation);
   });
 });
 

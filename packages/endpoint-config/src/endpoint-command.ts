@@ -8,12 +8,15 @@ import type { EndpointConfig, EndpointSecret } from "./endpoint-record.js";
 import { registerEndpoint, rotateSecret, withStatus, type EndpointRegistration } from "./endpoint-registration.js";
 import { pipelineTopicSpecs } from "./pipeline-topics.js";
 import { SecretBox, SecretDecryptionError } from "./secret-box.js";
+import { ConcurrentEndpointChangeError, endpointStore, updateEndpoint } from "./endpoint-update.js";
 
 export const EXIT_OK = 0;
 /** Kafka, the registry or the schemas could not be used; trying again later may work. */
 export const EXIT_INFRASTRUCTURE = 1;
 /** The arguments, the environment or the endpoint are wrong; nothing was written. */
 export const EXIT_INVALID_INPUT = 2;
+/** The endpoint changed concurrently (another writer came first); this change was not applied: retry. */
+export const EXIT_CONFLICT = 3;
 
 /** How long `start()` of the endpoint view may take before the CLI gives up, in milliseconds. */
 export const DIRECTORY_READ_TIMEOUT_MS = 60_000;
@@ -59,7 +62,7 @@ export interface EndpointResources {
   admin: Pick<KafkaAdmin, "ensureTopics">;
   publisher: Pick<EndpointConfigPublisher, "put" | "remove">;
   /** The view of the endpoint-configuration topic, not started yet: the command starts and stops it. */
-  directory: Pick<EndpointDirectory, "start" | "stop" | "get" | "all" | "isDeleted">;
+  directory: Pick<EndpointDirectory, "start" | "stop" | "get" | "all" | "isDeleted" | "catchUp" | "waitForPosition" | "sourceOf">;
   /** Closes whatever was opened. */
   close(): Promise<void>;
 }
@@ -259,9 +262,11 @@ export async function runEndpointCommand(argv: readonly string[], context: Endpo
           print(context, endpointView(current));
           return EXIT_OK;
         }
-        const next = withStatus(current, status, Math.max(now(), current.updatedAt));
         await ensurePipelineTopics();
-        await publisher.put(next);
+        // Compare-and-set on the revision read: a change that raced this one is not overwritten.
+        const next = await updateEndpoint(endpointStore(publisher, directory), current.endpointId, current.revision, (latest) =>
+          withStatus(latest, status, Math.max(now(), latest.updatedAt)),
+        );
         print(context, endpointView(next));
         return EXIT_OK;
       }
@@ -269,15 +274,20 @@ export async function runEndpointCommand(argv: readonly string[], context: Endpo
         const current = await existing(request.endpointId);
         const at = Math.max(now(), current.updatedAt);
         assertKeyOpens(secretBox!, current, at);
-        const { config, plaintextSecret } = rotateSecret(current, {
-          secretBox: secretBox!,
-          now: at,
-          overlapMs: Math.round(request.overlapHours * HOUR_MS),
-          ...(context.randomBytes ? { randomBytes: context.randomBytes } : {}),
+        await ensurePipelineTopics();
+        let plaintextSecret = "";
+        // Compare-and-set: the new secret is printed only if it is the one senders will sign with.
+        const config = await updateEndpoint(endpointStore(publisher, directory), current.endpointId, current.revision, (latest) => {
+          const rotated = rotateSecret(latest, {
+            secretBox: secretBox!,
+            now: at,
+            overlapMs: Math.round(request.overlapHours * HOUR_MS),
+            ...(context.randomBytes ? { randomBytes: context.randomBytes } : {}),
+          });
+          plaintextSecret = rotated.plaintextSecret;
+          return rotated.config;
         });
         const newest = config.secrets[config.secrets.length - 1]!;
-        await ensurePipelineTopics();
-        await publisher.put(config);
         print(context, withSecret(config, { secretId: newest.secretId, secret: plaintextSecret }));
         return EXIT_OK;
       }
@@ -320,7 +330,8 @@ function parseEndpointArguments(argv: readonly string[], output: Pick<EndpointCo
         "ENDPOINT_SECRETS_KEY (32 random bytes, base64; the senders' key) for add and rotate-secret;",
         "ENDPOINT_ALLOW_HTTP, ENDPOINT_ALLOW_LOOPBACK, ENDPOINT_ALLOW_PRIVATE (true/false, default false; development only).",
         "Prints one JSON line on stdout. Creates the pipeline's topics if they are missing.",
-        "Exit codes: 0 done, 2 invalid input or unknown endpoint (nothing written), 1 infrastructure failure.",
+        "Exit codes: 0 done, 2 invalid input or unknown endpoint (nothing written), 1 infrastructure failure,",
+        "3 the endpoint changed concurrently (this change was not applied; run the command again).",
       ].join("\n"),
     );
   // Subcommands made after exitOverride/configureOutput inherit both.
@@ -461,6 +472,10 @@ function fail(context: EndpointCommandContext, name: string, error: unknown): nu
   if (error instanceof ConfigError) {
     context.stderr(`endpoint ${name}: ${oneLine(error.message)}; nothing written\n`);
     return EXIT_INVALID_INPUT;
+  }
+  if (error instanceof ConcurrentEndpointChangeError) {
+    context.stderr(`endpoint ${name}: ${oneLine(error.message)}\n`);
+    return EXIT_CONFLICT;
   }
   context.stderr(`endpoint ${name}: failed: ${oneLine(describe(error))}\n`);
   return EXIT_INFRASTRUCTURE;

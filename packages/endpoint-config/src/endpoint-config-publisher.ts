@@ -1,6 +1,7 @@
 import { topicNames, type TopicNaming } from "@novatrade/domain";
 import type { RecordCodec } from "@novatrade/event-codec";
 import type { KafkaAdmin, KafkaProducer } from "@novatrade/kafka";
+import type { RecordPosition } from "./endpoint-directory.js";
 import type { EndpointConfig } from "./endpoint-record.js";
 import { deliveryTopicSpec } from "./pipeline-topics.js";
 
@@ -26,10 +27,12 @@ export class EndpointConfigPublisher {
     this.#topic = topicNames(deps.naming).endpointConfig;
   }
 
-  async put(config: EndpointConfig): Promise<void> {
+  /** Appends the record; resolves with where it was written. */
+  async put(config: EndpointConfig): Promise<RecordPosition> {
     await this.#deps.admin.ensureTopics([deliveryTopicSpec(this.#deps, config.endpointId)]);
     const value = await this.#deps.records.encode("endpoint-config", config);
-    await this.#deps.producer.send(this.#topic, [{ key: config.endpointId, value }]);
+    const [ack] = await this.#deps.producer.send(this.#topic, [{ key: config.endpointId, value }]);
+    return { partition: ack!.partition, offset: ack!.baseOffset };
   }
 
   /** The endpoint stops matching at once; its delivery topic stays for replay until retention. */

@@ -4,3 +4,6 @@ export * from "./secret-box.js";
 export * from "./pipeline-topics.js";
 export * from "./endpoint-config-publisher.js";
 export * from "./endpoint-directory.js";
+export * from "./endpoint-directory-metrics.js";
+export * from "./endpoint-view.js";
+export * from "./endpoint-update.js";

@@ -84,6 +84,17 @@ export class EventCodec {
   }
 
   /**
+   * Looks up the registry id of every event schema version of this build now, so that later
+   * encodes and decodes of them never need the registry: a registry restart mid-run changes
+   * nothing.
+   * @throws SchemaRegistryError as `encode` does (retriable while the registry is unreachable).
+   */
+  async preload(): Promise<void> {
+    const schemas = [...this.catalogue.events.values()].flatMap((family) => family.versions);
+    await Promise.all(schemas.map(async (schema) => this.writers.remember(await this.ids.idOf(schema), schema)));
+  }
+
+  /**
    * Reads a wire-format message with the schema it was written with.
    * @throws DecodeError (not retriable) for a bad magic byte, an unknown schema id, a schema
    * that is not an event, or bytes that are not valid Avro; retriable when the registry could

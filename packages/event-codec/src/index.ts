@@ -33,3 +33,4 @@ export type * from "./internal-records.js";
 export { sampleEvent, sampleVersions } from "./sample-events.js";
 export { InMemorySchemaRegistry } from "./in-memory-schema-registry.js";
 export { deadLetterFor, type FailedRecord } from "./dead-letter.js";
+export { retryWhileRetriable, isRetriable, backoffDelayMs, type RetryRetriableOptions } from "./retry-retriable.js";

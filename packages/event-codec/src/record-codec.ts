@@ -47,6 +47,17 @@ export class RecordCodec {
   }
 
   /**
+   * Looks up the registry id of every internal schema now, so that later encodes and decodes of
+   * this build's records never need the registry: a registry restart mid-run changes nothing.
+   * @throws SchemaRegistryError as `encode` does (retriable while the registry is unreachable).
+   */
+  async preload(): Promise<void> {
+    await Promise.all(
+      [...this.catalogue.internal.values()].map(async (schema) => this.writers.remember(await this.ids.idOf(schema), schema)),
+    );
+  }
+
+  /**
    * @throws DecodeError (not retriable) for a bad magic byte, an unknown schema id, a record
    * of another schema, or bytes that are not valid Avro; retriable when the registry could
    * not be asked.

@@ -3,7 +3,7 @@ import type { Registry } from "prom-client";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { retryTiers, topicNames, validateTopicNaming } from "@novatrade/domain";
 import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
-import { EndpointDirectory, pipelineTopicSpecs } from "@novatrade/endpoint-config";
+import { EndpointDirectory, pipelineTopicSpecs, prepareEndpointView } from "@novatrade/endpoint-config";
 import { createKafka } from "@novatrade/kafka";
 import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
 import type { RouterConfig } from "./config.js";
@@ -14,11 +14,17 @@ import { RouterService } from "./router-service.js";
 export interface RouterApp {
   directory: EndpointDirectory;
   service: RouterService;
+  /** What `/healthz` answers: every consumer (domain topic and endpoint view) is running. */
+  isHealthy(): boolean;
 }
 
 /**
  * Builds and starts the router from its configuration: the wiring main.ts runs, and the one the
  * integration tests run in-process. Every started part registers its stop with `onStop`.
+ *
+ * `/healthz` is served from the start and says unhealthy until every part runs: while the
+ * schema registry is unreachable at start the router waits (it never routes against a partial
+ * endpoint view) and says so.
  */
 export async function startRouter(
   config: RouterConfig,
@@ -34,6 +40,12 @@ export async function startRouter(
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "novatrade-router", logger, registry, metricsPrefix: "novatrade_kafka_" });
   onStop(() => kafka.disconnect());
 
+  let directory: EndpointDirectory | null = null;
+  let service: RouterService | null = null;
+  const isHealthy = () => (directory?.isHealthy() ?? false) && (service?.isHealthy() ?? false);
+  const ops = await startOpsServer({ registry, host: config.ROUTER_OPS_HOST, port: config.ROUTER_OPS_PORT, isHealthy });
+  onStop(() => ops.close());
+
   await kafka.admin.ensureTopics(
     pipelineTopicSpecs({
       naming,
@@ -42,22 +54,20 @@ export async function startRouter(
       retryTierCount: retryTiers(config.RETRY_SCHEDULE).length,
     }),
   );
-  const directory = new EndpointDirectory({ kafka, records, naming, logger: logger.child({ component: "endpoint-directory" }), service: "router" });
-  await directory.start();
-  onStop(() => directory.stop());
-
-  const producer = kafka.createProducer();
-  await producer.connect();
+  const { view, producer } = await prepareEndpointView({ kafka, records, codecs: [codec, records], naming, registry, logger, service: "router" });
+  directory = view;
+  onStop(() => view.stop());
+  await view.start();
   const router = new EventRouter({
     codec,
     records,
-    endpointsOf: (organizationUuid) => directory.ofOrganization(organizationUuid),
+    endpointsOf: (organizationUuid) => view.ofOrganization(organizationUuid),
     naming,
     retrySchedule: config.RETRY_SCHEDULE,
     metrics: createRouterMetrics(registry),
     now: deps.now ?? Date.now,
   });
-  const service = new RouterService({
+  const routerService = new RouterService({
     kafka,
     producer,
     router,
@@ -67,11 +77,10 @@ export async function startRouter(
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     logger: logger.child({ component: "router" }),
   });
-  await service.start();
-  onStop(() => service.stop());
+  service = routerService;
+  onStop(() => routerService.stop());
+  await routerService.start();
 
-  const ops = await startOpsServer({ registry, host: config.ROUTER_OPS_HOST, port: config.ROUTER_OPS_PORT, isHealthy: () => service.isHealthy() });
-  onStop(() => ops.close());
   logger.info({ domainTopic: topicNames(naming).domain, opsPort: ops.port }, "routing");
-  return { directory, service };
+  return { directory: view, service: routerService, isHealthy };
 }

@@ -4,7 +4,7 @@ import { randomInt } from "node:crypto";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { retryTiers, topicNames, validateTopicNaming } from "@novatrade/domain";
 import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
-import { EndpointDirectory, pipelineTopicSpecs, SecretBox } from "@novatrade/endpoint-config";
+import { EndpointDirectory, pipelineTopicSpecs, prepareEndpointView, SecretBox } from "@novatrade/endpoint-config";
 import { createKafka } from "@novatrade/kafka";
 import { createEventProducer } from "@novatrade/producer";
 import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
@@ -17,6 +17,8 @@ import { SenderService } from "./sender-service.js";
 export interface SenderApp {
   directory: EndpointDirectory;
   service: SenderService;
+  /** What `/healthz` answers: every consumer (delivery and retry topics, endpoint view) is running. */
+  isHealthy(): boolean;
 }
 
 /**
@@ -38,15 +40,19 @@ export async function startSender(
   const records = createRecordCodec({ registry: schemaRegistry, catalogue });
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "novatrade-sender", logger, registry, metricsPrefix: "novatrade_kafka_" });
   onStop(() => kafka.disconnect());
+  // Served from the start, unhealthy until every part runs (e.g. while the registry is away).
+  let directory: EndpointDirectory | null = null;
+  let service: SenderService | null = null;
+  const isHealthy = () => (directory?.isHealthy() ?? false) && (service?.isHealthy() ?? false);
+  const ops = await startOpsServer({ registry, host: config.SENDER_OPS_HOST, port: config.SENDER_OPS_PORT, isHealthy });
+  onStop(() => ops.close());
   const retryTierCount = retryTiers(config.RETRY_SCHEDULE).length;
   await kafka.admin.ensureTopics(pipelineTopicSpecs({ naming, partitions: config.TOPIC_PARTITIONS, deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS, retryTierCount }));
 
-  const directory = new EndpointDirectory({ kafka, records, naming, logger: logger.child({ component: "endpoint-directory" }), service: "sender" });
-  await directory.start();
-  onStop(() => directory.stop());
-
-  const producer = kafka.createProducer();
-  await producer.connect();
+  const { view, producer } = await prepareEndpointView({ kafka, records, codecs: [codec, records], naming, registry, logger, service: "sender" });
+  directory = view;
+  onStop(() => view.stop());
+  await view.start();
   const http = createHttpDelivery({
     connectTimeoutMs: config.SENDER_CONNECT_TIMEOUT_MS,
     totalTimeoutMs: config.SENDER_HTTP_TIMEOUT_MS,
@@ -59,12 +65,12 @@ export async function startSender(
   });
   onStop(() => http.close());
 
-  const service = new SenderService({
+  const senderService = new SenderService({
     kafka,
     producer,
     records,
     metaEvents: createEventProducer({ producer, codec, catalogue, domainTopic: topicNames(naming).domain }),
-    directory,
+    directory: view,
     http,
     secretBox,
     naming,
@@ -82,10 +88,8 @@ export async function startSender(
     metrics: createSenderMetrics(registry),
     logger: logger.child({ component: "sender" }),
   });
-  await service.start();
-  onStop(() => service.stop());
-
-  const ops = await startOpsServer({ registry, host: config.SENDER_OPS_HOST, port: config.SENDER_OPS_PORT, isHealthy: () => service.isHealthy() });
-  onStop(() => ops.close());
-  return { directory, service };
+  service = senderService;
+  onStop(() => senderService.stop());
+  await senderService.start();
+  return { directory: view, service: senderService, isHealthy };
 }
