@@ -13,7 +13,7 @@ import type { AdminConfig } from "./config.js";
 import { EndpointOperations } from "./endpoint-operations.js";
 import { FeedsStore } from "./feeds-store.js";
 import { HistoryStore } from "./history-store.js";
-import { buildHttpServer, type AdminServer } from "./http-server.js";
+import { buildHttpServer, type AdminServer, type RouteEntry } from "./http-server.js";
 import { createAdminMetrics } from "./metrics.js";
 import { ReplayJobStore } from "./replay-job-store.js";
 import { ReplayRunner } from "./replay-runner.js";
@@ -22,6 +22,8 @@ export interface AdminApp {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080 */
   url: string;
   server: AdminServer;
+  /** Every route served, for checking the OpenAPI document against. */
+  routes: RouteEntry[];
   db: Database;
   directory: EndpointDirectory;
   runner: ReplayRunner;
@@ -107,7 +109,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
     pageLimitMax: config.ADMIN_PAGE_LIMIT_MAX,
     bodyLimitBytes: config.ADMIN_BODY_LIMIT_BYTES,
   };
-  const server = await buildHttpServer(context, logger);
+  const { server, routes } = await buildHttpServer(context, logger);
   await server.listen({ host: config.ADMIN_HTTP_HOST, port: config.ADMIN_HTTP_PORT });
   onStop(() => server.close());
   const address = server.server.address();
@@ -119,5 +121,5 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   // Jobs a stopped admin left queued or running: resumed from their saved progress.
   await runner.resumeUnfinished();
   logger.info({ port, opsPort: ops.port }, "admin API listening");
-  return { url: `http://${config.ADMIN_HTTP_HOST}:${port}`, server, db, directory, runner };
+  return { url: `http://${config.ADMIN_HTTP_HOST}:${port}`, server, routes, db, directory, runner };
 }

@@ -50,12 +50,13 @@ const ORGANIZATION_HEADER = "x-organization-uuid";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The admin HTTP API: every request and answer validated by its zod schema, documented in /openapi.json. */
-export async function buildHttpServer(context: AdminContext, logger: Logger): Promise<AdminServer> {
+export async function buildHttpServer(context: AdminContext, logger: Logger): Promise<{ server: AdminServer; routes: RouteEntry[] }> {
   const app = fastify({
     loggerInstance: logger.child({ component: "http" }),
     bodyLimit: context.bodyLimitBytes,
-    // Keys travel in the authorization header: never log request headers.
-    disableRequestLogging: true,
+    // Fastify's request log shows method, url and address, never headers (keys travel in
+    // authorization). Long path parameters reach the zod schemas, which name them (400).
+    routerOptions: { maxParamLength: 512 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -73,6 +74,10 @@ export async function buildHttpServer(context: AdminContext, logger: Logger): Pr
     transform: jsonSchemaTransform,
   });
 
+  const routes: RouteEntry[] = [];
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) if (method !== "HEAD") routes.push({ method, url: route.url });
+  });
   app.decorateRequest("caller", null);
   app.decorateRequest("organizationUuid", null);
   app.addHook("onRequest", async (request) => authenticate(context, request));
@@ -90,7 +95,13 @@ export async function buildHttpServer(context: AdminContext, logger: Logger): Pr
   await app.register(historyRoutes, { context });
   await app.register(replayRoutes, { context });
   await app.register(feedRoutes, { context });
-  return app as unknown as AdminServer;
+  return { server: app as unknown as AdminServer, routes };
+}
+
+/** A route the server answers (HEAD, which Fastify adds to every GET, left out). */
+export interface RouteEntry {
+  method: string;
+  url: string;
 }
 
 async function authenticate(context: AdminContext, request: FastifyRequest): Promise<void> {
