@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { deliveryId as liveDeliveryId } from "@novatrade/domain";
-import { adminEnv, apiClient, organizationKey, startTestAdmin, TEST_BOOTSTRAP_KEY, type TestAdmin } from "../support/admin.js";
+import { adminEnv, apiClient, organizationKey, startTestAdmin, TEST_BOOTSTRAP_KEY, type TestAdmin, VIES } from "../support/admin.js";
 import { startPipeline, type Pipeline } from "../support/pipeline.js";
 import { dropSchema, newSchemaName, projectorEnv, startTestProjector, type TestProjector } from "../support/projector.js";
 import { startReceiver, type Receiver } from "../support/receiver.js";
@@ -15,7 +15,6 @@ import { waitUntil } from "../support/wait-until.js";
 
 const ORG_A = "0a0a0a0a-1111-4222-8333-444455556666";
 const ORG_B = "0b0b0b0b-1111-4222-8333-444455556666";
-const VIES = { buyerId: "b-1", companyName: "Acme GmbH", countryCode: "DE", vatNumber: "DE123456789", checkedAt: "2026-11-25T10:00:00Z", lastValidAt: null, viesRequestIdentifier: null, openOrderIds: ["o-1"] };
 
 let pipeline: Pipeline;
 let projector: TestProjector;

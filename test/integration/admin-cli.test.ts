@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { deliveryId as liveDeliveryId } from "@novatrade/domain";
-import { adminEnv, organizationKey, startTestAdmin, type TestAdmin } from "../support/admin.js";
+import { adminEnv, organizationKey, startTestAdmin, type TestAdmin, VIES } from "../support/admin.js";
 import { startPipeline, type Pipeline } from "../support/pipeline.js";
 import { dropSchema, newSchemaName } from "../support/projector.js";
 import { startReceiver, type Receiver } from "../support/receiver.js";
@@ -15,7 +15,6 @@ import { waitUntil } from "../support/wait-until.js";
 
 const CLI = "packages/ops-cli/dist/cli.js";
 const ORG = "0a0a0a0a-4444-4222-8333-444455556666";
-const VIES = { buyerId: "b-1", companyName: "Acme GmbH", countryCode: "DE", vatNumber: "DE123456789", checkedAt: "2026-11-25T10:00:00Z", lastValidAt: null, viesRequestIdentifier: null, openOrderIds: ["o-1"] };
 
 let pipeline: Pipeline;
 let admin: TestAdmin;

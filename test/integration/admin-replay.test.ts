@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { deliveryId as liveDeliveryId, deliveryTopic } from "@novatrade/domain";
 import { offsetRangeByTime } from "@novatrade/kafka";
 import { ReplayJobStore } from "../../services/admin/src/replay-job-store.js";
-import { adminEnv, apiClient, organizationKey, startTestAdmin, type TestAdmin } from "../support/admin.js";
+import { adminEnv, apiClient, organizationKey, startTestAdmin, type TestAdmin, VIES } from "../support/admin.js";
 import { startPipeline, type Pipeline } from "../support/pipeline.js";
 import { dropSchema, newSchemaName, openDatabase, projectorEnv, startTestProjector, type TestProjector } from "../support/projector.js";
 import { startReceiver, type ReceivedRequest, type Receiver } from "../support/receiver.js";
@@ -18,7 +18,6 @@ import type { Database } from "@novatrade/database";
 
 const ORG_A = "0a0a0a0a-2222-4222-8333-444455556666";
 const ORG_B = "0b0b0b0b-2222-4222-8333-444455556666";
-const VIES = { buyerId: "b-1", companyName: "Acme GmbH", countryCode: "DE", vatNumber: "DE123456789", checkedAt: "2026-11-25T10:00:00Z", lastValidAt: null, viesRequestIdentifier: null, openOrderIds: ["o-1"] };
 const STATUS = { orderId: "ord-1", orderReference: "ORD-1", fromStatus: "INCOMPLETE", toStatus: "VALID", missingRequirements: [], changedAt: "2026-11-25T10:00:00Z" };
 
 let pipeline: Pipeline;

@@ -6,6 +6,9 @@ import { startAdmin, type AdminApp } from "../../services/admin/src/admin-app.js
 import { infraEnv } from "./infra-env.js";
 import type { Pipeline } from "./pipeline.js";
 
+/** The data of a valid kyc.vies_check_failed event, for publishing in admin tests. */
+export const VIES = { buyerId: "b-1", companyName: "Acme GmbH", countryCode: "DE", vatNumber: "DE123456789", checkedAt: "2026-11-25T10:00:00Z", lastValidAt: null, viesRequestIdentifier: null, openOrderIds: ["o-1"] };
+
 /** The operator key the test admins accept from configuration. */
 export const TEST_BOOTSTRAP_KEY = "test-bootstrap-operator-key-0123456789abcdef";
 

@@ -12,10 +12,10 @@ import {
   type EndpointRegistration,
   type SecretBox,
 } from "@novatrade/endpoint-config";
-import { sampleEvent, sampleVersions, type DeliveryRequestRecord, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
+import { sampleEvent, sampleVersions, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
 import type { KafkaProducer } from "@novatrade/kafka";
 import { ConflictProblem, NotFoundProblem } from "./problem.js";
-import { deliveryHeaders } from "./replay-record.js";
+import { deliveryHeaders, deliveryRequestFor } from "./replay-record.js";
 
 /** Fields of an endpoint a change may set; absent ones keep their value. */
 export type EndpointChange = Partial<Omit<EndpointRegistration, "organizationUuid">>;
@@ -150,24 +150,12 @@ export class EndpointOperations {
     };
     // Through the codec, so the body is exactly what the router would render for this endpoint.
     const rendered = this.deps.codec.render(await this.deps.codec.decode(await this.deps.codec.encode(envelope)), endpoint.acceptedSchemaVersions);
-    const now = this.deps.now();
-    const request: DeliveryRequestRecord = {
-      deliveryId: `dlv_${testId.slice(4, 28)}`,
-      eventId: envelope.id,
-      eventType: type,
-      endpointId: endpoint.endpointId,
-      organizationUuid: endpoint.organizationUuid,
-      partnerUuid: envelope.partnerUuid,
-      schemaVersion: rendered.schemaVersion,
-      body: rendered.body,
-      attempt: 1,
-      retrySchedule: [...this.deps.retrySchedule],
-      firstAttemptAt: null,
-      notBefore: now,
-      isMeta: false,
-      replayId: testId,
-      createdAt: now,
-    };
+    const request = deliveryRequestFor(
+      envelope,
+      rendered,
+      { endpointId: endpoint.endpointId, deliveryId: `dlv_${testId.slice(4, 28)}`, replayId: testId },
+      { now: this.deps.now(), retrySchedule: this.deps.retrySchedule },
+    );
     const value = await this.deps.records.encode("delivery-request", request);
     await this.deps.producer.send(deliveryTopic(this.deps.naming, endpoint.endpointId), [{ key: request.eventId, value, headers: deliveryHeaders(request) }]);
     return { eventId: envelope.id, deliveryId: request.deliveryId, schemaVersion: rendered.schemaVersion };

@@ -1,5 +1,5 @@
-import { isMetaEventType, replayDeliveryId } from "@novatrade/domain";
-import type { DeliveryRequestRecord } from "@novatrade/event-codec";
+import { isMetaEventType, replayDeliveryId, type EventEnvelope } from "@novatrade/domain";
+import type { DeliveryRequestRecord, RenderedEvent } from "@novatrade/event-codec";
 
 /** What a replayed or test delivery needs beyond the original: the job and a fresh schedule. */
 export interface ReplayStamp {
@@ -39,5 +39,34 @@ export function deliveryHeaders(request: DeliveryRequestRecord): Record<string, 
     "novatrade-event-id": request.eventId,
     "novatrade-event-type": request.eventType,
     ...(request.replayId ? { "novatrade-replay-id": request.replayId } : {}),
+  };
+}
+
+/**
+ * The delivery request of `rendered` for one endpoint, as the router writes it: attempt 1, due
+ * `now`, on `retrySchedule`; `replayId` null for a live delivery.
+ */
+export function deliveryRequestFor(
+  envelope: Pick<EventEnvelope, "id" | "type" | "organizationUuid" | "partnerUuid">,
+  rendered: Pick<RenderedEvent, "schemaVersion" | "body">,
+  target: { endpointId: string; deliveryId: string; replayId: string | null },
+  stamp: Omit<ReplayStamp, "replayId">,
+): DeliveryRequestRecord {
+  return {
+    deliveryId: target.deliveryId,
+    eventId: envelope.id,
+    eventType: envelope.type,
+    endpointId: target.endpointId,
+    organizationUuid: envelope.organizationUuid,
+    partnerUuid: envelope.partnerUuid,
+    schemaVersion: rendered.schemaVersion,
+    body: rendered.body,
+    attempt: 1,
+    retrySchedule: [...stamp.retrySchedule],
+    firstAttemptAt: null,
+    notBefore: stamp.now,
+    isMeta: isMetaEventType(envelope.type),
+    replayId: target.replayId,
+    createdAt: stamp.now,
   };
 }

@@ -2,7 +2,6 @@ import type { Logger } from "pino";
 import {
   deliveryId as liveDeliveryId,
   deliveryTopic,
-  isMetaEventType,
   matchesEventType,
   matchSubscription,
   SchemaVersionUnavailableError,
@@ -15,7 +14,7 @@ import type { DecodedEvent, DeliveryRequestRecord, EventCodec, RecordCodec } fro
 import { offsetRangeByTime, rangeSize, readTopicRanges, type KafkaClient, type KafkaMessage, type KafkaProducer, type PartitionRange } from "@novatrade/kafka";
 import type { HistoryStore } from "./history-store.js";
 import type { AdminMetrics } from "./metrics.js";
-import { deliveryHeaders, replayedRequest } from "./replay-record.js";
+import { deliveryHeaders, deliveryRequestFor, replayedRequest } from "./replay-record.js";
 import type { ReplayJob, ReplayJobStore } from "./replay-job-store.js";
 
 export interface ReplayRunnerDeps {
@@ -194,24 +193,12 @@ export class ReplayRunner {
       if (error instanceof SchemaVersionUnavailableError) return null;
       throw error;
     }
-    const now = this.deps.now();
-    return {
-      deliveryId: liveDeliveryId(envelope.id, endpoint.endpointId),
-      eventId: envelope.id,
-      eventType: envelope.type,
-      endpointId: endpoint.endpointId,
-      organizationUuid: envelope.organizationUuid,
-      partnerUuid: envelope.partnerUuid,
-      schemaVersion: rendered.schemaVersion,
-      body: rendered.body,
-      attempt: 1,
-      retrySchedule: [...this.deps.retrySchedule],
-      firstAttemptAt: null,
-      notBefore: now,
-      isMeta: isMetaEventType(envelope.type),
-      replayId: null,
-      createdAt: now,
-    };
+    return deliveryRequestFor(
+      envelope,
+      rendered,
+      { endpointId: endpoint.endpointId, deliveryId: liveDeliveryId(envelope.id, endpoint.endpointId), replayId: null },
+      { now: this.deps.now(), retrySchedule: this.deps.retrySchedule },
+    );
   }
 
   #stamp(job: ReplayJob) {
