@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help install build typecheck infra-up infra-down infra-status schemas run test test-unit test-integration bench clean
+.PHONY: help install build typecheck infra-up infra-down infra-status schemas run test test-unit test-integration bench clean migrate bench-projector
 
 help:
 	@echo "make run               start infra, register schemas, run router, sender, projector and admin"
@@ -13,6 +13,8 @@ help:
 	@echo "make test-integration  integration tests against real Kafka, registry and PostgreSQL"
 	@echo "make infra-up | infra-down | infra-status"
 	@echo "make bench             throughput benchmarks (results in bench/results/)"
+	@echo "make migrate           bring the projector's PostgreSQL schema to the latest version (re-runnable)"
+	@echo "make bench-projector   projector outcomes/s and history query p50/p99 (bench/results/projector.json)"
 
 # npm ci only when package-lock.json changed since the last install.
 node_modules/.install-stamp: package-lock.json package.json packages/*/package.json services/*/package.json
@@ -52,6 +54,12 @@ test-integration: build
 
 bench: build
 	@scripts/bench.sh
+
+migrate: build infra-up
+	@set -a; source <(scripts/infra.sh env); set +a; node packages/database/dist/migrate-cli.js
+
+bench-projector: build
+	@scripts/bench-projector.sh
 
 clean:
 	npx tsc -b --clean

@@ -1,20 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { autoPauseEventId } from "@novatrade/domain";
 import { withStatus } from "@novatrade/endpoint-config";
-import { startPipeline, type Pipeline } from "../support/pipeline.js";
-import {
-  dropSchema,
-  newSchemaName,
-  openDatabase,
-  outcomeRecord,
-  produceOutcomes,
-  projectorEnv,
-  startTestProjector,
-  waitForRows,
-  type TestProjector,
-} from "../support/projector.js";
+import { outcomeRecord, produceOutcomes, projectorSuite, waitForRows } from "../support/projector.js";
 import { waitUntil } from "../support/wait-until.js";
-import type { Database } from "@novatrade/database";
 
 /*
  * Endpoint health and auto-pause (SPEC §4) from outcome records written straight to the
@@ -24,37 +12,21 @@ import type { Database } from "@novatrade/database";
  */
 
 const H = 60 * 60 * 1000;
-let pipeline: Pipeline;
-let projector: TestProjector;
-let db: Database;
-const schema = newSchemaName();
 let clock = Date.now();
-
-beforeAll(async () => {
-  pipeline = await startPipeline();
-  projector = await startTestProjector(projectorEnv(pipeline, schema), () => clock);
-  db = openDatabase(schema);
-});
-
-afterAll(async () => {
-  await projector?.stop();
-  await db?.destroy();
-  await pipeline?.close();
-  await dropSchema(schema);
-});
+const suite = projectorSuite({ beforeAll, afterAll }, () => clock);
 
 async function health(endpointId: string) {
-  return (await db("endpoint_health").where({ endpoint_id: endpointId }).first()) as Record<string, unknown> | undefined;
+  return (await suite.db("endpoint_health").where({ endpoint_id: endpointId }).first()) as Record<string, unknown> | undefined;
 }
 
 async function newEndpoint() {
-  const { config } = await pipeline.addEndpoint({ url: "https://example.com/hooks", eventTypes: ["kyc.*"] });
-  await waitForRows(db, "endpoints", 1, { endpoint_id: config.endpointId });
+  const { config } = await suite.pipeline.addEndpoint({ url: "https://example.com/hooks", eventTypes: ["kyc.*"] });
+  await waitForRows(suite.db, "endpoints", 1, { endpoint_id: config.endpointId });
   return config;
 }
 
 function metaEventsFor(endpointId: string) {
-  return pipeline.domainEvents.records.filter((e) => e.type === "webhook.endpoint_auto_paused" && (e.data as { endpointId: string }).endpointId === endpointId);
+  return suite.pipeline.domainEvents.records.filter((e) => e.type === "webhook.endpoint_auto_paused" && (e.data as { endpointId: string }).endpointId === endpointId);
 }
 
 describe("projector: endpoint health and auto-pause", () => {
@@ -65,20 +37,20 @@ describe("projector: endpoint health and auto-pause", () => {
       ...Array.from({ length: 19 }, (_, i) => outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + i })),
       ...Array.from({ length: 5 }, (_, i) => outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + 100 + i, result: "SKIPPED", attempt: 0, statusCode: null })),
     ];
-    await produceOutcomes(pipeline, outcomes);
-    await waitForRows(db, "deliveries", 24, { endpoint_id: endpoint.endpointId });
+    await produceOutcomes(suite.pipeline, outcomes);
+    await waitForRows(suite.db, "deliveries", 24, { endpoint_id: endpoint.endpointId });
     await waitUntil(async () => (await health(endpoint.endpointId))?.consecutive_failures === 19, { what: "19 failures folded in" });
     expect(await health(endpoint.endpointId)).toMatchObject({ status: "ACTIVE", pause_state: null });
 
-    await produceOutcomes(pipeline, [outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + 200, result: "FAILED_TERMINAL", statusCode: 503 })]);
+    await produceOutcomes(suite.pipeline, [outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + 200, result: "FAILED_TERMINAL", statusCode: 503 })]);
     await waitUntil(async () => (await health(endpoint.endpointId))?.pause_state === "DONE", { what: "the pause carried out" });
     const row = await health(endpoint.endpointId);
     expect(row).toMatchObject({ status: "PAUSED", consecutive_failures: 20, pause_reason: "CONSECUTIVE_FAILURES", last_status_code: 503, episodes: 1 });
     // The configuration's next revision, status PAUSED, on the compacted topic.
-    await waitUntil(async () => (await db("endpoints").where({ endpoint_id: endpoint.endpointId }).first())?.status === "PAUSED", { what: "PAUSED projected back" });
-    const projected = await db("endpoints").where({ endpoint_id: endpoint.endpointId }).first();
+    await waitUntil(async () => (await suite.db("endpoints").where({ endpoint_id: endpoint.endpointId }).first())?.status === "PAUSED", { what: "PAUSED projected back" });
+    const projected = await suite.db("endpoints").where({ endpoint_id: endpoint.endpointId }).first();
     expect(projected.revision).toBe(endpoint.revision + 1);
-    const [meta] = await pipeline.domainEvents.waitFor(() => metaEventsFor(endpoint.endpointId).length > 0, "the meta event").then(() => metaEventsFor(endpoint.endpointId));
+    const [meta] = await suite.pipeline.domainEvents.waitFor(() => metaEventsFor(endpoint.endpointId).length > 0, "the meta event").then(() => metaEventsFor(endpoint.endpointId));
     expect(meta).toMatchObject({
       id: autoPauseEventId(endpoint.endpointId, t),
       source: "SYSTEM",
@@ -89,12 +61,12 @@ describe("projector: endpoint health and auto-pause", () => {
     // More failures of attempts that were in flight: counted, never a second pause or event.
     // The sentinel endpoint's pause proves those outcomes were read before we look.
     const sentinel = await newEndpoint();
-    await produceOutcomes(pipeline, [
+    await produceOutcomes(suite.pipeline, [
       ...Array.from({ length: 5 }, (_, i) => outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + 300 + i })),
       ...Array.from({ length: 20 }, (_, i) => outcomeRecord({ endpointId: sentinel.endpointId, attemptedAt: t + 300 + i })),
     ]);
     await waitUntil(async () => (await health(sentinel.endpointId))?.pause_state === "DONE", { what: "the sentinel paused" });
-    await pipeline.domainEvents.waitFor(() => metaEventsFor(sentinel.endpointId).length === 1, "the sentinel's meta event");
+    await suite.pipeline.domainEvents.waitFor(() => metaEventsFor(sentinel.endpointId).length === 1, "the sentinel's meta event");
     expect(await health(endpoint.endpointId)).toMatchObject({ consecutive_failures: 25, episodes: 1 });
     expect(metaEventsFor(endpoint.endpointId)).toHaveLength(1);
   });
@@ -102,12 +74,12 @@ describe("projector: endpoint health and auto-pause", () => {
   test("a success in between resets the streak", async () => {
     const endpoint = await newEndpoint();
     const t = Date.now() + 1000;
-    await produceOutcomes(pipeline, [
+    await produceOutcomes(suite.pipeline, [
       ...Array.from({ length: 19 }, (_, i) => outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + i })),
       outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + 50, result: "SUCCEEDED" }),
       ...Array.from({ length: 19 }, (_, i) => outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + 100 + i })),
     ]);
-    await waitForRows(db, "deliveries", 39, { endpoint_id: endpoint.endpointId });
+    await waitForRows(suite.db, "deliveries", 39, { endpoint_id: endpoint.endpointId });
     await waitUntil(async () => (await health(endpoint.endpointId))?.consecutive_failures === 19, { what: "the second streak folded in" });
     const row = await health(endpoint.endpointId);
     expect(row).toMatchObject({ status: "ACTIVE", pause_state: null, episodes: 0 });
@@ -120,7 +92,7 @@ describe("projector: endpoint health and auto-pause", () => {
     const bySweep = await newEndpoint();
     const t0 = Date.now() + 1000;
     clock = t0 + 2 * H;
-    await produceOutcomes(pipeline, [
+    await produceOutcomes(suite.pipeline, [
       outcomeRecord({ endpointId: byFailure.endpointId, attemptedAt: t0 }),
       outcomeRecord({ endpointId: bySweep.endpointId, attemptedAt: t0 }),
       outcomeRecord({ endpointId: bySweep.endpointId, attemptedAt: t0 + H }),
@@ -133,35 +105,35 @@ describe("projector: endpoint health and auto-pause", () => {
     await waitUntil(async () => (await health(bySweep.endpointId))?.last_success_at != null, { what: "the late success folded in" });
 
     clock = t0 + 72 * H - 1;
-    expect(await projector.app.sweep()).not.toContain(bySweep.endpointId);
+    expect(await suite.projector.app.sweep()).not.toContain(bySweep.endpointId);
     expect(await health(bySweep.endpointId)).toMatchObject({ status: "ACTIVE", consecutive_failures: 2 });
 
     clock = t0 + 72 * H;
-    expect(await projector.app.sweep()).toEqual([bySweep.endpointId]);
+    expect(await suite.projector.app.sweep()).toEqual([bySweep.endpointId]);
     expect(await health(bySweep.endpointId)).toMatchObject({ status: "PAUSED", pause_state: "DONE", pause_reason: "FAILING_TOO_LONG" });
-    await pipeline.domainEvents.waitFor(() => metaEventsFor(bySweep.endpointId).length === 1, "the sweep's meta event");
+    await suite.pipeline.domainEvents.waitFor(() => metaEventsFor(bySweep.endpointId).length === 1, "the sweep's meta event");
     expect(metaEventsFor(bySweep.endpointId)[0]).toMatchObject({
       id: autoPauseEventId(bySweep.endpointId, t0),
       data: { reason: "FAILING_TOO_LONG", consecutiveFailures: 2, failingSince: new Date(t0).toISOString() },
     });
     // A second sweep finds nothing more to do.
-    expect(await projector.app.sweep()).toEqual([]);
+    expect(await suite.projector.app.sweep()).toEqual([]);
     clock = Date.now();
   });
 
   test("resuming by hand starts a new episode with a new event id", async () => {
     const endpoint = await newEndpoint();
     const t = Date.now() + 1000;
-    await produceOutcomes(pipeline, Array.from({ length: 20 }, (_, i) => outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + i })));
-    await waitUntil(async () => (await db("endpoints").where({ endpoint_id: endpoint.endpointId }).first())?.status === "PAUSED", { what: "paused" });
-    const paused = await db("endpoints").where({ endpoint_id: endpoint.endpointId }).first();
+    await produceOutcomes(suite.pipeline, Array.from({ length: 20 }, (_, i) => outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + i })));
+    await waitUntil(async () => (await suite.db("endpoints").where({ endpoint_id: endpoint.endpointId }).first())?.status === "PAUSED", { what: "paused" });
+    const paused = await suite.db("endpoints").where({ endpoint_id: endpoint.endpointId }).first();
     // The operator resumes: the next revision, ACTIVE.
-    await pipeline.updateEndpoint(withStatus({ ...endpoint, status: "PAUSED", revision: paused.revision, updatedAt: paused.updated_at.getTime() }, "ACTIVE", t + 1000));
+    await suite.pipeline.updateEndpoint(withStatus({ ...endpoint, status: "PAUSED", revision: paused.revision, updatedAt: paused.updated_at.getTime() }, "ACTIVE", t + 1000));
     await waitUntil(async () => (await health(endpoint.endpointId))?.status === "ACTIVE", { what: "resume projected" });
     expect(await health(endpoint.endpointId)).toMatchObject({ consecutive_failures: 0, failing_since: null });
-    await produceOutcomes(pipeline, Array.from({ length: 20 }, (_, i) => outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + 2000 + i })));
+    await produceOutcomes(suite.pipeline, Array.from({ length: 20 }, (_, i) => outcomeRecord({ endpointId: endpoint.endpointId, attemptedAt: t + 2000 + i })));
     await waitUntil(async () => (await health(endpoint.endpointId))?.episodes === 2 && (await health(endpoint.endpointId))?.pause_state === "DONE", { what: "second episode" });
-    await pipeline.domainEvents.waitFor(() => metaEventsFor(endpoint.endpointId).length === 2, "two meta events");
+    await suite.pipeline.domainEvents.waitFor(() => metaEventsFor(endpoint.endpointId).length === 2, "two meta events");
     expect(metaEventsFor(endpoint.endpointId).map((e) => e.id)).toEqual([autoPauseEventId(endpoint.endpointId, t), autoPauseEventId(endpoint.endpointId, t + 2000)]);
   });
 });

@@ -8,7 +8,7 @@ import type { StopFunction } from "@novatrade/service-runtime";
 import { loadConfig } from "../../services/projector/src/config.js";
 import { startProjector, type ProjectorApp } from "../../services/projector/src/projector-app.js";
 import { infraEnv } from "./infra-env.js";
-import type { Pipeline } from "./pipeline.js";
+import { startPipeline, type Pipeline } from "./pipeline.js";
 import { waitUntil } from "./wait-until.js";
 
 /** A PostgreSQL schema of one test's own, dropped afterwards: tests never share tables. */
@@ -129,4 +129,60 @@ export async function produceOutcomes(pipeline: Pipeline, outcomes: DeliveryOutc
     outcomes.map(async (outcome) => ({ key: outcome.endpointId, value: await pipeline.records.encode("delivery-outcome", outcome) })),
   );
   await pipeline.producer.send(topicNames(pipeline.naming).deliveryOutcome, messages);
+}
+
+/**
+ * Waits until `groupId` has committed every record of the pipeline's three input topics (the
+ * projector commits only after its transaction): then its tables hold all of them.
+ */
+export async function waitCaughtUp(pipeline: Pipeline, groupId: string, timeoutMs = 120_000): Promise<void> {
+  const names = topicNames(pipeline.naming);
+  const topics = [names.deliveryOutcome, names.endpointConfig, names.domain];
+  let behind = -1;
+  await waitUntil(
+    async () => {
+      const committed = await pipeline.kafka.admin.fetchGroupOffsets(groupId, topics);
+      behind = 0;
+      for (const topic of topics) {
+        for (const { partition, high } of await pipeline.kafka.admin.fetchTopicOffsets(topic)) {
+          const offset = committed.find((c) => c.topic === topic && c.partition === partition)?.offset ?? null;
+          const position = offset === null || Number(offset) < 0 ? 0 : Number(offset);
+          behind += Math.max(0, Number(high) - position);
+        }
+      }
+      return behind === 0;
+    },
+    { what: `group ${groupId} to commit every record`, timeoutMs, intervalMs: 250 },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message} (${behind} records behind)`);
+  });
+}
+
+/** A test file's pipeline topics, in-process projector and its own schema. */
+export interface ProjectorSuite {
+  pipeline: Pipeline;
+  projector: TestProjector;
+  db: Database;
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that start a pipeline (topics only), a projector on a
+ * schema of the file's own with the clock `now`, and tear all of it down; the returned object
+ * is filled in once beforeAll has run.
+ */
+export function projectorSuite(hooks: { beforeAll(fn: () => Promise<void>): void; afterAll(fn: () => Promise<void>): void }, now: () => number): ProjectorSuite {
+  const schema = newSchemaName();
+  const suite = {} as ProjectorSuite;
+  hooks.beforeAll(async () => {
+    suite.pipeline = await startPipeline();
+    suite.projector = await startTestProjector(projectorEnv(suite.pipeline, schema), now);
+    suite.db = openDatabase(schema);
+  });
+  hooks.afterAll(async () => {
+    await suite.projector?.stop();
+    await suite.db?.destroy();
+    await suite.pipeline?.close();
+    await dropSchema(schema);
+  });
+  return suite;
 }

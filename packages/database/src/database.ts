@@ -18,7 +18,14 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** How long to wait for a connection, in milliseconds (default 10000). */
   connectTimeoutMs?: number;
+  /**
+   * Where knex's own warnings go (a pino child in services). Default: nowhere, instead of
+   * knex's console output; callers report failed queries themselves.
+   */
+  log?: { warn(message: string): void; error(message: string): void };
 }
+
+const quiet = () => undefined;
 
 /** One knex instance (a connection pool) per process, made in the composition root. */
 export function createDatabase(options: DatabaseOptions): Database {
@@ -28,6 +35,12 @@ export function createDatabase(options: DatabaseOptions): Database {
     searchPath: [options.schema ?? "public"],
     pool: { min: 0, max: options.poolMax ?? 10 },
     acquireConnectionTimeout: options.connectTimeoutMs ?? 10_000,
+    log: {
+      warn: options.log ? (message: unknown) => options.log!.warn(String(message)) : quiet,
+      error: options.log ? (message: unknown) => options.log!.error(String(message)) : quiet,
+      deprecate: quiet,
+      debug: quiet,
+    },
   });
 }
 

@@ -62,15 +62,15 @@ const DELIVERY_COLUMNS = [
 
 async function withAttempts(db: Database, deliveries: DeliveryRow[]): Promise<DeliveryView[]> {
   if (deliveries.length === 0) return [];
-  // Attempts share their delivery's day: the key (day, delivery_id) reaches one partition each.
-  const attempts = await db.raw<{ rows: AttemptRow[] }>(
-    `SELECT a.delivery_id, a.attempt, a.result, a.status_code, a.error_class, a.error_message, a.latency_ms, a.response_body, a.attempted_at
-       FROM attempts a JOIN jsonb_to_recordset(?::jsonb) AS k(day date, delivery_id text) ON a.day = k.day AND a.delivery_id = k.delivery_id
-      ORDER BY a.delivery_id, a.attempt`,
-    [JSON.stringify(deliveries.map((d) => ({ day: d.day, delivery_id: d.delivery_id })))],
-  );
+  // Attempts share their delivery's day, so only those days' partitions are read.
+  // The days as literals let the planner prune to their partitions before joining.
+  const attempts = (await db("attempts")
+    .select("delivery_id", "attempt", "result", "status_code", "error_class", "error_message", "latency_ms", "response_body", "attempted_at")
+    .whereIn("day", [...new Set(deliveries.map((d) => d.day))])
+    .whereIn("delivery_id", deliveries.map((d) => d.delivery_id))
+    .orderBy(["delivery_id", "attempt"])) as AttemptRow[];
   const byDelivery = new Map<string, AttemptView[]>();
-  for (const row of attempts.rows) {
+  for (const row of attempts) {
     const list = byDelivery.get(row.delivery_id) ?? [];
     list.push({
       attempt: row.attempt,

@@ -65,7 +65,10 @@ export class AutoPauseOutbox {
     for (const pause of pending) {
       const { result } = await pauseEndpoint(this.#deps, pause.endpoint_id, pause.pause_trigger_at.getTime(), this.#deps.now());
       const carriedOut = result === "paused" || result === "already_paused";
-      if (carriedOut) {
+      // Already on the domain topic (this pause was carried out before a crash, or this is a
+      // re-projection of the same log): not produced again.
+      const published = carriedOut && (await db("events").where({ event_id: pause.pause_event_id }).first()) !== undefined;
+      if (carriedOut && !published) {
         await this.#deps.metaEvents.publish({
           id: pause.pause_event_id,
           type: "webhook.endpoint_auto_paused",

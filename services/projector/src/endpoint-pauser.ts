@@ -3,8 +3,10 @@ import { withStatus, type EndpointConfig, type EndpointConfigPublisher, type End
 export type PauseResult =
   /** This call wrote the PAUSED revision. */
   | "paused"
-  /** The endpoint was PAUSED already (by an earlier run of this pause, or by hand). */
+  /** PAUSED at or after the triggering failure: by an earlier run of this pause (or by hand). */
   | "already_paused"
+  /** PAUSED by hand before the triggering failure: that pause stands, no auto-pause happens. */
+  | "paused_before"
   /** Changed after the failure that triggered the pause (resumed, edited): the pause is stale. */
   | "stale"
   /** DISABLED: nothing to pause. */
@@ -32,10 +34,12 @@ export interface EndpointPauserDeps {
 export async function pauseEndpoint(deps: EndpointPauserDeps, endpointId: string, triggeredAt: number, now: number): Promise<{ result: PauseResult; config?: EndpointConfig }> {
   const current = deps.directory.get(endpointId);
   if (!current) return { result: "missing" };
-  if (current.status === "PAUSED") return { result: "already_paused", config: current };
+  if (current.status === "PAUSED") return { result: current.updatedAt >= triggeredAt ? "already_paused" : "paused_before", config: current };
   if (current.status !== "ACTIVE") return { result: "not_active", config: current };
   if (current.updatedAt > triggeredAt) return { result: "stale", config: current };
-  const paused = withStatus(current, "PAUSED", Math.max(now, current.updatedAt + 1));
+  // Never dated before the failure that caused it (the sender's clock may run ahead of ours):
+  // a re-run, or a re-projection, recognises its own pause by that.
+  const paused = withStatus(current, "PAUSED", Math.max(now, triggeredAt, current.updatedAt + 1));
   await deps.publisher.put(paused);
   return { result: "paused", config: paused };
 }

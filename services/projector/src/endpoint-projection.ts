@@ -7,11 +7,11 @@ export type EndpointRecord = Complete<EndpointConfigRecord>;
 export type EndpointChange = { endpointId: string; config: EndpointRecord } | { endpointId: string; config: null };
 
 /**
- * Projects endpoint configuration (no secrets: the table has no column for them) and keeps
- * endpoint health's status in step with it:
+ * Projects endpoint configuration (no secrets: the table has no column for them) and records
+ * its status in endpoint health:
  * - a configuration older than the one projected (lower revision) changes nothing;
- * - ACTIVE after PAUSED is a resume when it was written after the failure that paused the
- *   endpoint: the streak starts over, a new episode (a record from before the pause is stale);
+ * - ACTIVE after an auto-pause is a resume when it was written after the failure that paused
+ *   the endpoint: the streak starts over, and the next pause is a new episode;
  * - a deletion removes the endpoint row; its health and history stay until retention.
  */
 export async function projectEndpointChanges(db: Knex, changes: EndpointChange[]): Promise<number> {
@@ -64,28 +64,31 @@ async function syncHealthStatus(trx: Knex.Transaction, configs: EndpointRecord[]
   const rows = new Map(health.map((row) => [row.endpoint_id, row]));
   for (const config of configs) {
     const row = rows.get(config.endpointId);
+    const configured = { config_status: config.status, config_updated_at: new Date(config.updatedAt) };
     if (!row) {
       await trx("endpoint_health")
-        .insert({ endpoint_id: config.endpointId, organization_uuid: config.organizationUuid.toLowerCase(), status: config.status })
+        .insert({ endpoint_id: config.endpointId, organization_uuid: config.organizationUuid.toLowerCase(), status: "ACTIVE", ...configured })
         .onConflict("endpoint_id")
-        .ignore();
+        .merge(["config_status", "config_updated_at"]);
       continue;
     }
-    if (row.status === config.status) continue;
-    if (row.status === "PAUSED" && config.status === "ACTIVE") {
-      // Written before the failure that paused it: a stale record, not a resume.
-      if (row.pause_trigger_at !== null && config.updatedAt <= row.pause_trigger_at.getTime()) continue;
-      await trx("endpoint_health")
-        .where({ endpoint_id: config.endpointId })
-        .update({
-          status: "ACTIVE",
-          consecutive_failures: 0,
-          failing_since: null,
-          // A pause never carried out (the endpoint was resumed first) is abandoned.
-          pause_state: row.pause_state === "PENDING" ? "SKIPPED" : row.pause_state,
-        });
-      continue;
-    }
-    await trx("endpoint_health").where({ endpoint_id: config.endpointId }).update({ status: config.status });
+    // ACTIVE written after the failure that paused it: a resume, the streak starts over. One
+    // written before it is the configuration the pause replaced, read late.
+    const resumed =
+      row.status === "PAUSED" && config.status === "ACTIVE" && (row.pause_trigger_at === null || config.updatedAt > row.pause_trigger_at.getTime());
+    await trx("endpoint_health")
+      .where({ endpoint_id: config.endpointId })
+      .update(
+        resumed
+          ? {
+              ...configured,
+              status: "ACTIVE",
+              consecutive_failures: 0,
+              failing_since: null,
+              // A pause never carried out (the endpoint was resumed first) is abandoned.
+              pause_state: row.pause_state === "PENDING" ? "SKIPPED" : row.pause_state,
+            }
+          : configured,
+      );
   }
 }

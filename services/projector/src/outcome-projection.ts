@@ -198,6 +198,8 @@ interface HealthRow {
   last_error: string | null;
   outcome_partition: number | null;
   outcome_offset: number | null;
+  config_status: string | null;
+  config_updated_at: Date | null;
   pause_state: string | null;
   pause_event_id: string | null;
   pause_reason: string | null;
@@ -212,7 +214,9 @@ const toDate = (value: number | null) => (value === null ? null : new Date(value
 
 /**
  * Folds counted attempts into each endpoint's health, in the order they were written (one
- * endpoint's outcomes share a partition). An outcome at or before the stored position was
+ * endpoint's outcomes share a partition). `status` is the health's own state (ACTIVE, or PAUSED
+ * by this fold until a resume is read), so the same outcomes give the same episodes whatever
+ * the interleaving with the configuration topic; the configuration's status is kept beside it. An outcome at or before the stored position was
  * folded in already (a re-read after a crash) and is skipped, so re-reading never double-counts.
  */
 async function foldHealth(trx: Knex.Transaction, batch: PositionedOutcome[], policy: AutoPausePolicy): Promise<OutcomeBatchResult["autoPaused"]> {
@@ -221,8 +225,6 @@ async function foldHealth(trx: Knex.Transaction, batch: PositionedOutcome[], pol
   const endpointIds = [...new Set(counted.map((item) => item.outcome.endpointId))].sort();
   // Row locks in a fixed order: two instances folding the same endpoints never deadlock.
   const existing = (await trx("endpoint_health").whereIn("endpoint_id", endpointIds).orderBy("endpoint_id").forUpdate()) as HealthRow[];
-  const statuses = (await trx("endpoints").select("endpoint_id", "status").whereIn("endpoint_id", endpointIds)) as { endpoint_id: string; status: string }[];
-  const configured = new Map(statuses.map((row) => [row.endpoint_id, row.status]));
   const rows = new Map(existing.map((row) => [row.endpoint_id, row]));
   const paused: OutcomeBatchResult["autoPaused"] = [];
   for (const { outcome, partition, offset } of counted) {
@@ -230,7 +232,7 @@ async function foldHealth(trx: Knex.Transaction, batch: PositionedOutcome[], pol
     let row = rows.get(id);
     if (!row) {
       row = {
-        endpoint_id: id, organization_uuid: outcome.organizationUuid, status: configured.get(id) ?? "ACTIVE",
+        endpoint_id: id, organization_uuid: outcome.organizationUuid, status: "ACTIVE", config_status: null, config_updated_at: null,
         consecutive_failures: 0, failing_since: null, last_success_at: null, last_failure_at: null, last_attempt_at: null,
         last_status_code: null, last_error: null, outcome_partition: null, outcome_offset: null, pause_state: null,
         pause_event_id: null, pause_reason: null, pause_trigger_at: null, paused_consecutive_failures: null,
@@ -269,6 +271,13 @@ async function foldHealth(trx: Knex.Transaction, batch: PositionedOutcome[], pol
       row.paused_failing_since = toDate(update.state.failingSince);
       row.episodes += 1;
       paused.push({ endpointId: id, reason: row.pause_reason });
+      // Already resumed by a configuration written after this failure (a re-projection that
+      // read the resume first): the episode is recorded, and is over.
+      if (row.config_status === "ACTIVE" && row.config_updated_at !== null && row.config_updated_at.getTime() > outcome.attemptedAt) {
+        row.status = "ACTIVE";
+        row.consecutive_failures = 0;
+        row.failing_since = null;
+      }
     }
   }
   await trx("endpoint_health").insert([...rows.values()]).onConflict("endpoint_id").merge();

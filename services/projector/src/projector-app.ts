@@ -22,6 +22,8 @@ export interface ProjectorApp {
   db: Database;
   service: ProjectorService;
   gate: DatabaseGate;
+  /** Port of /metrics and /healthz (503 while PostgreSQL is unreachable). */
+  opsPort: number;
   /** Runs the 72 h sweep now (the timer runs it every PROJECTOR_SWEEP_INTERVAL_MS). */
   sweep(): Promise<string[]>;
   /** Creates partitions ahead and drops expired ones now (also on a timer). */
@@ -68,7 +70,15 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
   const metrics = createProjectorMetrics(registry);
 
   const schema = config.PROJECTOR_DATABASE_SCHEMA;
-  const db = createDatabase({ url: config.DATABASE_URL, schema, poolMax: config.PROJECTOR_DATABASE_POOL_MAX });
+  const dbLogger = logger.child({ component: "knex" });
+  const db = createDatabase({
+    url: config.DATABASE_URL,
+    schema,
+    poolMax: config.PROJECTOR_DATABASE_POOL_MAX,
+    // Connection failures are reported (once per outage) by the DatabaseGate; knex's own
+    // per-attempt warnings are detail.
+    log: { warn: (message) => dbLogger.debug(message), error: (message) => dbLogger.debug(message) },
+  });
   onStop(() => db.destroy());
   const gate = new DatabaseGate({ minDelayMs: config.PROJECTOR_DB_RETRY_MIN_MS, maxDelayMs: config.PROJECTOR_DB_RETRY_MAX_MS, metrics, logger: logger.child({ component: "database" }) });
   await gate.run("migrate", () => migrateLatest(db, schema));
@@ -150,5 +160,5 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
   const ops = await startOpsServer({ registry, host: config.PROJECTOR_OPS_HOST, port: config.PROJECTOR_OPS_PORT, isHealthy: () => service.isReady() });
   onStop(() => ops.close());
   logger.info({ topics: [topics.deliveryOutcome, topics.endpointConfig, topics.domain], schema, opsPort: ops.port }, "projecting");
-  return { db, service, gate, sweep, maintain };
+  return { db, service, gate, opsPort: ops.port, sweep, maintain };
 }

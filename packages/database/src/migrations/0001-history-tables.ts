@@ -91,6 +91,8 @@ export async function up(knex: Knex): Promise<void> {
       last_error text,
       outcome_partition int,
       outcome_offset bigint,
+      config_status text,
+      config_updated_at timestamptz,
       pause_state text,
       pause_event_id text,
       pause_reason text,
