@@ -6,7 +6,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 started_infra=false
-if ! scripts/infra.sh status | grep -q "kafka: running"; then started_infra=true; fi
+# Status captured first: `grep -q` stops reading early, and with pipefail the writer's SIGPIPE
+# would read as "not running", so infrastructure a developer started would be stopped here.
+if ! grep -q "^kafka: running" <<<"$(scripts/infra.sh status)"; then started_infra=true; fi
 trap '$started_infra && scripts/infra.sh down' EXIT
 scripts/infra.sh up
 # In a subshell: infra.sh down must still see the caller's environment.

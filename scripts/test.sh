@@ -29,10 +29,12 @@ if [ "$tier" = unit ] || [ "$tier" = all ]; then
   run_tier unit || status=1
 fi
 if [ "$tier" = integration ] || [ "$tier" = all ]; then
-  if ! scripts/infra.sh status | grep -q "kafka: running"; then started_infra=true; fi
+  # Status captured first: `grep -q` stops reading early, and with pipefail the writer's SIGPIPE
+  # would read as "not running", so infrastructure a developer started would be stopped here.
+  if ! grep -q "^kafka: running" <<<"$(scripts/infra.sh status)"; then started_infra=true; fi
   if scripts/infra.sh up; then
-    # In a subshell: infra.sh down must still see the caller's environment, in which these
-    # variables mean "external, do not stop".
+    # In a subshell, so the caller's environment is left as it was. (infra.sh down stops what
+    # it started either way: it goes by its own pid and marker files, not these variables.)
     (set -a; source <(scripts/infra.sh env); set +a; run_tier integration) || status=1
   else
     echo "infrastructure did not start" >&2

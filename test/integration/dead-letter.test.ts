@@ -14,7 +14,7 @@ import { waitUntil } from "../support/wait-until.js";
 interface Poison {
   what: string;
   message: OutgoingMessage;
-  errorClass: "DecodeError" | "ValidationError";
+  errorClass: "DecodeError" | "ValidationError" | "EventTooLargeError";
   reason: RegExp;
 }
 
@@ -168,6 +168,21 @@ describe("dead letters (real broker, registry, loopback receiver)", () => {
         reason: /^organizationUuid: must be a UUID/,
       },
       {
+        // Bypassing the producer library's size check: ~200 KB of Avro whose JSON body is 1.2 MB
+        // (control characters are escaped as \u0001), so its delivery request could never be
+        // written under the broker's 1 MiB record limit.
+        what: "an event too large to deliver",
+        message: keyed(
+          await pipeline.codec.encode({
+            ...sampleEvent("kyc.vies_check_failed", { seed: randomUUID() }),
+            organizationUuid: TEST_ORGANIZATION,
+            data: { ...sampleEvent("kyc.vies_check_failed").data, companyName: "\u0001".repeat(200_000) },
+          }),
+        ),
+        errorClass: "EventTooLargeError",
+        reason: /^body: too_large: the event's JSON body is \d+ bytes, more than the 262144 bytes/,
+      },
+      {
         what: "a foreign producer's envelope missing a field (source)",
         message: keyed(
           await writtenWithForeignSchema(
@@ -213,7 +228,7 @@ describe("dead letters (real broker, registry, loopback receiver)", () => {
       record.originalPartition === entry.partition && record.originalOffset === entry.offset;
     const deadLetters = await pipeline.deadLetters.waitFor(
       (records) => produced.every((entry) => records.some((record) => isOurs(record, entry))),
-      `a dead letter for each of ${produced.length} poison records`,
+      `a dead letter for each of ${produced.length} poison records (missing: ${produced.filter((entry) => !pipeline.deadLetters.records.some((record) => isOurs(record, entry))).map((entry) => entry.poison.what).join(", ")}; have ${pipeline.deadLetters.records.length})`,
     );
 
     for (const entry of produced) {

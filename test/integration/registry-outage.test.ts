@@ -65,6 +65,8 @@ describe.skipIf(!localRegistry)("schema registry outage (real registry stopped w
       await starting;
       await waitUntil(async () => (await healthz(ports.router)) === 200 && (await healthz(ports.sender)) === 200, { what: "both services ready" });
       await waitUntil(() => published.every((id) => receiver!.eventIds().has(id)), { what: "the 10 events delivered", timeoutMs: 120_000 });
+      // The test's own outcome reader learns the outcome schema while the registry is there.
+      await pipeline.outcomes.waitFor((list) => list.filter((outcome) => outcome.result === "SUCCEEDED").length >= 10, "10 SUCCEEDED outcomes");
 
       // Mid-run, the registry goes again: with the ids cached, routing and sending go on.
       await registry("registry-stop");

@@ -128,8 +128,11 @@ export class EndpointDirectory {
 
   /** Resolves once this (started) view has read every record the topic holds now. */
   async catchUp(): Promise<void> {
-    const offsets = await this.#deps.kafka.admin.fetchTopicOffsets(this.#topic);
-    await this.#waitUntil(() =>
+    await this.#readPast(await this.#deps.kafka.admin.fetchTopicOffsets(this.#topic));
+  }
+
+  #readPast(offsets: Array<{ partition: number; low: string; high: string }>): Promise<void> {
+    return this.#waitUntil(() =>
       offsets.every((partition) => BigInt(partition.high) <= BigInt(partition.low) || (this.#readUpTo.get(partition.partition) ?? 0n) >= BigInt(partition.high)),
     );
   }
@@ -153,22 +156,14 @@ export class EndpointDirectory {
   async start(): Promise<void> {
     const { admin } = this.#deps.kafka;
     await admin.ensureTopics([{ topic: this.#topic, partitions: 1, config: { "cleanup.policy": "compact", "min.compaction.lag.ms": "0" } }]);
-    const highWatermarks = await admin.fetchTopicOffsets(this.#topic);
-    // Caught up once the last offset that existed at start has been read, on every partition.
-    const pending = new Map<number, bigint>();
-    for (const partition of highWatermarks) {
-      if (BigInt(partition.high) > BigInt(partition.low)) pending.set(partition.partition, BigInt(partition.high) - 1n);
-    }
-    let caughtUp!: () => void;
-    const ready = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (pending.size === 0) caughtUp();
+    const atStart = await admin.fetchTopicOffsets(this.#topic);
 
     this.#consumer = this.#deps.kafka.createConsumer({ groupId: this.#groupId, topics: [this.#topic], fromBeginning: true });
     await this.#consumer.run({
       autoCommit: false,
       eachMessage: async (message, context) => {
-        // Every record ends applied or dead-lettered (or the view is stopping): the caught-up
-        // check below then sees every offset, a bad last record included.
+        // Every record ends applied or dead-lettered (or the view is stopping), so its offset
+        // counts as read: a bad last record can no longer keep start() waiting.
         await this.#handle(message, context);
         this.#readUpTo.set(message.partition, BigInt(message.offset) + 1n);
         for (const waiter of this.#waiters) {
@@ -176,16 +171,12 @@ export class EndpointDirectory {
           this.#waiters.delete(waiter);
           waiter.resolve();
         }
-        const last = pending.get(message.partition);
-        if (last !== undefined && BigInt(message.offset) >= last) {
-          pending.delete(message.partition);
-          if (pending.size === 0) caughtUp();
-        }
       },
       // Only while stopping does a record stay unhandled; kafkajs reads it again on restart.
       onHandlerError: () => "rethrow",
     });
-    await ready;
+    // Caught up once every record that existed at start has been read.
+    await this.#readPast(atStart);
     this.#caughtUp = true;
     this.#deps.logger.info({ endpoints: this.#endpoints.size }, "endpoint view up to date");
   }

@@ -21,6 +21,9 @@ export const DELIVERY_TOPIC_RETENTION_MS = 31 * DAY_MS;
 /** Retry topics hold a delivery for at most one delay (20 h by default); keep 4 days. */
 export const RETRY_TOPIC_RETENTION_MS = 4 * DAY_MS;
 
+/** Largest dead-letter record, in bytes (2 MiB: a 1 MiB original and its context). */
+export const DEAD_LETTER_MAX_RECORD_BYTES = 2 * 1024 * 1024;
+
 export function deliveryTopicSpec(options: Pick<PipelineTopicOptions, "naming" | "deliveryTopicPartitions">, endpointId: string): TopicSpec {
   return {
     topic: deliveryTopic(options.naming, endpointId),
@@ -38,7 +41,9 @@ export function pipelineTopicSpecs(options: PipelineTopicOptions): TopicSpec[] {
     // Compacted: the latest record per endpoint is its whole configuration, forever.
     { topic: names.endpointConfig, partitions: 1, config: { "cleanup.policy": "compact", "min.compaction.lag.ms": "0" } },
     { topic: names.deliveryOutcome, partitions: options.partitions, config: retention(31) },
-    { topic: names.deadLetter, partitions: options.partitions, config: retention(31) },
+    // A dead letter keeps the original record whole: a domain record near the broker's 1 MiB
+    // limit plus the dead letter's own fields must still fit.
+    { topic: names.deadLetter, partitions: options.partitions, config: { ...retention(31), "max.message.bytes": String(DEAD_LETTER_MAX_RECORD_BYTES) } },
     ...retryTopics(options.naming, options.retryTierCount).map((topic) => ({
       topic,
       partitions: options.partitions,

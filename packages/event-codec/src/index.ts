@@ -34,3 +34,4 @@ export { sampleEvent, sampleVersions } from "./sample-events.js";
 export { InMemorySchemaRegistry } from "./in-memory-schema-registry.js";
 export { deadLetterFor, type FailedRecord } from "./dead-letter.js";
 export { retryWhileRetriable, isRetriable, backoffDelayMs, type RetryRetriableOptions } from "./retry-retriable.js";
+export { MAX_EVENT_BODY_BYTES, EventTooLargeError, assertDeliverableSize } from "./event-size.js";

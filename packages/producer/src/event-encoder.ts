@@ -1,5 +1,5 @@
 import type { EventEnvelope } from "@novatrade/domain";
-import type { EventCodec, SchemaCatalogue } from "@novatrade/event-codec";
+import { assertDeliverableSize, type EventCodec, type SchemaCatalogue } from "@novatrade/event-codec";
 import { eventHeaders } from "./event-headers.js";
 import { completeEnvelope, newEventId, type EventInput } from "./event-input.js";
 
@@ -38,7 +38,8 @@ export interface EventEncoder {
   /**
    * Fills the defaults, validates the envelope and `data`, and encodes. Produces nothing.
    * @throws ValidationError naming the field (`type`, `organizationUuid`, `data.verdict`)
-   * before any registry call.
+   * before any registry call; EventTooLargeError (field `body`) when the event's JSON body
+   * would be larger than MAX_EVENT_BODY_BYTES (256 KiB).
    * @throws SchemaRegistryError when the schema is not registered or the registry is down.
    */
   prepare(input: EventInput): Promise<PreparedEvent>;
@@ -57,6 +58,8 @@ export function createEventEncoder(dependencies: EventEncoderDependencies): Even
       // `2026-04-22T10:30:00.000Z` on the way through Avro, in the envelope and inside `data`.
       // The codec knows the schema it just wrote with, so this costs no registry call.
       const { envelope } = await dependencies.codec.decode(value);
+      // Refused up front: the router would dead-letter it (too_large), never deliver it.
+      assertDeliverableSize(JSON.stringify(envelope));
       return { envelope, key: envelope.organizationUuid, value, headers: eventHeaders(envelope) };
     },
   };

@@ -1,6 +1,14 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ValidationError, type EventEnvelope } from "@novatrade/domain";
-import { EventCodec, InMemorySchemaRegistry, loadSchemaCatalogue, sampleEvent, type SchemaCatalogue } from "@novatrade/event-codec";
+import {
+  EventCodec,
+  EventTooLargeError,
+  InMemorySchemaRegistry,
+  loadSchemaCatalogue,
+  MAX_EVENT_BODY_BYTES,
+  sampleEvent,
+  type SchemaCatalogue,
+} from "@novatrade/event-codec";
 import type { OutgoingMessage, ProduceAck } from "@novatrade/kafka";
 import { EVENT_CONTENT_TYPE } from "./event-headers.js";
 import { createEventProducer, type EventProducer } from "./event-producer.js";
@@ -172,6 +180,11 @@ describe("invalid input produces nothing", () => {
     ["a malformed id", () => ({ type: "kyc.vies_check_failed", id: "42", source: "SYSTEM", organizationUuid: ORG, data: viesData() }), "id"],
     ["a createdAt that is not UTC ISO 8601", () => ({ type: "kyc.vies_check_failed", createdAt: "22/04/2026", source: "SYSTEM", organizationUuid: ORG, data: viesData() }), "createdAt"],
     ["data that is not an object", () => ({ type: "kyc.vies_check_failed", source: "SYSTEM", organizationUuid: ORG, data: [1] as unknown as Record<string, unknown> }), "data"],
+    [
+      "an event whose JSON body is larger than MAX_EVENT_BODY_BYTES",
+      () => ({ type: "kyc.vies_check_failed", source: "SYSTEM", organizationUuid: ORG, data: { ...viesData(), companyName: "x".repeat(MAX_EVENT_BODY_BYTES) } }),
+      "body",
+    ],
   ];
 
   it.each(cases)("%s: ValidationError naming the field", async (_name, input, field) => {
@@ -183,6 +196,20 @@ describe("invalid input produces nothing", () => {
     else expect(named).toBe(field);
     expect(message.startsWith(`${named}: `)).toBe(true);
     expect(kafka.sent).toEqual([]);
+  });
+
+  it("the size limit is on the JSON body: an event just under it is produced, one byte more is refused as too_large", async () => {
+    const input = (companyName: string): EventInput => ({ type: "kyc.vies_check_failed", source: "SYSTEM", organizationUuid: ORG, data: { ...viesData(), companyName } });
+    const base = Buffer.byteLength(JSON.stringify((await producer.prepare(input(""))).envelope));
+    await producer.publish(input("x".repeat(MAX_EVENT_BODY_BYTES - base)));
+    expect(kafka.sent).toHaveLength(1);
+
+    const error = await catchError(() => producer.publish(input("x".repeat(MAX_EVENT_BODY_BYTES - base + 1))));
+    expect(error).toBeInstanceOf(EventTooLargeError);
+    expect((error as EventTooLargeError).message).toBe(
+      `body: too_large: the event's JSON body is ${MAX_EVENT_BODY_BYTES + 1} bytes, more than the 262144 bytes (256 KiB) an event may have`,
+    );
+    expect(kafka.sent).toHaveLength(1);
   });
 
   it("names the undeclared field", async () => {

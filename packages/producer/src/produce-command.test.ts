@@ -152,6 +152,11 @@ describe("produce command", () => {
     ["a bad id", ["--type", "kyc.vies_check_failed", "--org", ORG, "--id", "1", "--data", VIES], /\bid: .*--id/],
     ["a schema version that does not exist", ["--type", "kyc.vies_check_failed", "--org", ORG, "--schema-version", "3", "--data", VIES], /schemaVersion: .*--schema-version/],
     ["a data file that cannot be read", ["--type", "kyc.vies_check_failed", "--org", ORG, "--data-file", "/nope.json"], /--data-file: cannot read \/nope\.json/],
+    [
+      "an event larger than 256 KiB of JSON",
+      ["--type", "kyc.vies_check_failed", "--org", ORG, "--data", JSON.stringify({ ...JSON.parse(VIES), companyName: "x".repeat(262_144) })],
+      /body: too_large: the event's JSON body is \d+ bytes, more than the 262144 bytes \(256 KiB\).*--data/,
+    ],
     ["an illegal topic name", ["--type", "kyc.vies_check_failed", "--org", ORG, "--topic", "a topic", "--data", VIES], /--topic: /],
   ];
 

@@ -168,7 +168,8 @@ function fail(context: ProduceCommandContext, error: unknown, args: ProduceArgum
 }
 
 function optionHint(field: string, args: ProduceArguments): string {
-  if (field === "data" || field.startsWith("data.") || field.startsWith("data[")) {
+  // `body` is the whole event's JSON, too large: its bulk is the data.
+  if (field === "data" || field === "body" || field.startsWith("data.") || field.startsWith("data[")) {
     return args.dataFile === undefined ? " (from --data)" : " (from --data-file)";
   }
   const option = OPTION_OF_FIELD[field];

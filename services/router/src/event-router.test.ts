@@ -6,6 +6,7 @@ import {
   createRecordCodec,
   InMemorySchemaRegistry,
   loadSchemaCatalogue,
+  MAX_EVENT_BODY_BYTES,
   parseEventSchema,
   sampleEvent,
   toWireFormat,
@@ -358,6 +359,16 @@ describe("bad input goes to the dead-letter topic", () => {
       },
       "ValidationError",
       /^source: is required/,
+    ],
+    [
+      "an event whose delivered JSON body is larger than MAX_EVENT_BODY_BYTES",
+      async () => {
+        const event = sampleEvent("kyc.vies_check_failed");
+        // Control characters: one Avro byte each, six in JSON (\u0001), so a small event renders huge.
+        return upstream.encode({ ...event, data: { ...event.data, companyName: "\u0001".repeat(MAX_EVENT_BODY_BYTES / 6 + 1_000) } });
+      },
+      "EventTooLargeError",
+      /^body: too_large: the event's JSON body is \d+ bytes, more than the 262144 bytes/,
     ],
   ];
 

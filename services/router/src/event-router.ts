@@ -11,7 +11,7 @@ import {
   type RetrySchedule,
   type TopicNaming,
 } from "@novatrade/domain";
-import { deadLetterFor, type DeliveryOutcomeRecord, type DeliveryRequestRecord, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
+import { assertDeliverableSize, deadLetterFor, type DeliveryOutcomeRecord, type DeliveryRequestRecord, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
 import type { EndpointConfig } from "@novatrade/endpoint-config";
 import type { KafkaMessage, OutgoingMessage } from "@novatrade/kafka";
 import type { RouterMetrics } from "./metrics.js";
@@ -64,13 +64,11 @@ export class EventRouter {
     try {
       if (message.value === null) throw new DecodeError("record has no value");
       decoded = await codec.decode(message.value);
+      // Too large to deliver is bad input like any other, matched by an endpoint or not.
+      assertDeliverableSize(JSON.stringify(decoded.envelope));
     } catch (error) {
       if (error instanceof NovatradeError && error.retriable) throw error;
-      if (error instanceof DecodeError || error instanceof ValidationError) {
-        metrics.events.inc({ outcome: "dead_lettered" });
-        metrics.deadLetters.inc({ error_class: error.name });
-        return [await this.#deadLetter(message, error)];
-      }
+      if (error instanceof DecodeError || error instanceof ValidationError) return [await this.#deadLetter(message, error)];
       throw error;
     }
 
@@ -85,19 +83,32 @@ export class EventRouter {
       metrics.events.inc({ outcome: "no_match" });
       return [];
     }
+    const renderings = endpoints.map((endpoint) => {
+      try {
+        return { endpoint, rendered: codec.render(decoded, endpoint.acceptedSchemaVersions) };
+      } catch (error) {
+        if (!(error instanceof SchemaVersionUnavailableError)) throw error;
+        return { endpoint, unavailable: error };
+      }
+    });
+    try {
+      // Another schema version's body may be larger still. Past the limit it could never be
+      // delivered (nor its request written): the whole event is dead-lettered rather than
+      // retried forever or delivered to some endpoints only.
+      for (const { rendered } of renderings) if (rendered) assertDeliverableSize(rendered.body);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      return [await this.#deadLetter(message, error)];
+    }
     metrics.events.inc({ outcome: "routed" });
 
     const now = this.#deps.now();
     const routed: RoutedRecord[] = [];
-    for (const endpoint of endpoints) {
+    for (const { endpoint, rendered, unavailable } of renderings) {
       const id = deliveryId(envelope.id, endpoint.endpointId);
-      let rendered;
-      try {
-        rendered = codec.render(decoded, endpoint.acceptedSchemaVersions);
-      } catch (error) {
-        if (!(error instanceof SchemaVersionUnavailableError)) throw error;
+      if (!rendered) {
         metrics.skipped.inc({ event_type: envelope.type });
-        routed.push(await this.#skipped(id, envelope, endpoint, error, now));
+        routed.push(await this.#skipped(id, envelope, endpoint, unavailable!, now));
         continue;
       }
       const request: DeliveryRequestRecord = {
@@ -161,7 +172,10 @@ export class EventRouter {
     };
   }
 
+  /** The record cannot be routed, ever: kept whole in the dead-letter topic, and counted. */
   async #deadLetter(message: KafkaMessage, error: Error): Promise<RoutedRecord> {
+    this.#deps.metrics.events.inc({ outcome: "dead_lettered" });
+    this.#deps.metrics.deadLetters.inc({ error_class: error.name });
     const value = await this.#deps.records.encode("dead-letter", deadLetterFor(message, error, "router", this.#deps.now()));
     return { topic: this.#topics.deadLetter, message: { key: message.key, value, headers: { "novatrade-error-class": error.name } } };
   }

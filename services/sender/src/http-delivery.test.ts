@@ -226,4 +226,48 @@ describe("createHttpDelivery against a loopback server", () => {
     const result = await client(overrides).post(url, {}, "{}");
     expect(result).toMatchObject({ ok: false, errorClass: "invalid_url", statusCode: null });
   });
+
+  /** Resolves once the server has received `count` requests in all. */
+  async function receivedCount(count: number): Promise<void> {
+    while (received.length < count) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  test("waiting for a pooled connection does not spend the attempt's time: the timeout starts once it has one", async () => {
+    // One connection, so the second attempt waits for the first. The timeline (T = the attempt
+    // timeout): the first is answered at ~0.6 T, the second then gets the connection and is
+    // answered ~0.6 T later, at ~1.2 T after it was asked for but ~0.6 T into its own attempt.
+    const timeoutMs = 3_000;
+    const held: ServerResponse[] = [];
+    handler = (_req, res) => void held.push(res);
+    const delivery = client({ connectionsPerOrigin: 1, totalTimeoutMs: timeoutMs });
+    const first = delivery.post(`${origin}/first`, {}, "{}");
+    const second = delivery.post(`${origin}/second`, {}, "{}");
+
+    await receivedCount(1);
+    await new Promise((resolve) => setTimeout(resolve, 0.6 * timeoutMs));
+    held.shift()!.writeHead(200).end("ok");
+    expect(await first).toMatchObject({ ok: true });
+
+    await receivedCount(2);
+    await new Promise((resolve) => setTimeout(resolve, 0.6 * timeoutMs));
+    held.shift()!.writeHead(200).end("ok");
+    expect(await second).toMatchObject({ ok: true, statusCode: 200 });
+    expect(received.map((request) => request.url)).toEqual(["/first", "/second"]);
+  });
+
+  test("each endpoint has its own pool of maxInFlight connections: one endpoint's open attempts never hold another's on the same host", async () => {
+    const held: ServerResponse[] = [];
+    handler = (req, res) => (req.url === "/stuck" ? void held.push(res) : void res.writeHead(200).end("ok"));
+    // A shared pool of one connection per host would make the healthy endpoint wait for the stuck one.
+    const delivery = client({ connectionsPerOrigin: 1, totalTimeoutMs: 60_000 });
+    const stuck = [1, 2].map(() => delivery.post(`${origin}/stuck`, {}, "{}", { poolKey: "ep_stuck", connections: 2 }));
+    await receivedCount(2);
+
+    const healthy = await delivery.post(`${origin}/healthy`, {}, "{}", { poolKey: "ep_healthy", connections: 2 });
+    expect(healthy).toMatchObject({ ok: true, statusCode: 200 });
+    // Both stuck attempts were still open while the healthy one went through.
+    expect(held).toHaveLength(2);
+    for (const res of held) res.writeHead(200).end("ok");
+    expect(await Promise.all(stuck)).toMatchObject([{ ok: true }, { ok: true }]);
+  });
 });

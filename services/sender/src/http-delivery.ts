@@ -28,11 +28,14 @@ export type AttemptResult =
 export interface HttpDeliveryConfig {
   /** Time allowed to open the TCP/TLS connection, in milliseconds. */
   connectTimeoutMs: number;
-  /** Time allowed for the whole attempt, connect to last byte kept, in milliseconds. */
+  /**
+   * Time allowed for the attempt itself, from the moment it has a connection slot (connect
+   * included) to the last byte kept, in milliseconds. Waiting for a slot is not part of it.
+   */
   totalTimeoutMs: number;
   /** Response bytes kept for the history; the rest is not read. */
   maxResponseBytes: number;
-  /** Connections kept open per endpoint origin (keep-alive pool size). */
+  /** Connections per origin of attempts that name no pool of their own (keep-alive pool size). */
   connectionsPerOrigin: number;
   userAgent: string;
   /** Development and tests only: endpoints on loopback / private networks, plain http. */
@@ -116,24 +119,107 @@ export function classifyError(error: unknown): AttemptErrorClass {
   return "other";
 }
 
+/** Whose connections an attempt uses. */
+export interface PoolOptions {
+  /**
+   * The pool's owner, normally the endpoint id: endpoints on one host (an integration platform)
+   * then never wait for each other's connections.
+   */
+  poolKey: string;
+  /** Its connections, normally the endpoint's maxInFlight. */
+  connections: number;
+}
+
 export interface HttpDelivery {
-  /** One attempt: POST `body` to `url`. Never throws; every failure is an AttemptResult. */
-  post(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult>;
+  /**
+   * One attempt: POST `body` to `url`. Never throws; every failure is an AttemptResult. With
+   * `pool`, the attempt uses that pool (e.g. `{ poolKey: endpoint.endpointId, connections:
+   * endpoint.maxInFlight }`); without, a pool per origin of `connectionsPerOrigin`.
+   */
+  post(url: string, headers: Record<string, string>, body: string, pool?: PoolOptions): Promise<AttemptResult>;
   close(): Promise<void>;
 }
 
+/** At most `size` holders at once; the others wait their turn, first come first served. */
+class Slots {
+  #inUse = 0;
+  readonly #waiting: Array<() => void> = [];
+  constructor(private readonly size: number) {}
+
+  /** Held or waited for by anyone. */
+  get busy(): boolean {
+    return this.#inUse > 0;
+  }
+
+  async acquire(): Promise<void> {
+    if (this.#inUse < this.size) {
+      this.#inUse++;
+      return;
+    }
+    // The releasing holder hands its slot over: #inUse stays as it is.
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#inUse--;
+  }
+}
+
+/** A keep-alive pool and the slots that keep its attempts from queueing inside it. */
+interface Pool {
+  agent: Agent;
+  slots: Slots;
+  /** performance.now() of the last use, to close pools of endpoints gone quiet. */
+  lastUsed: number;
+}
+
+/** Pools unused this long (milliseconds) are closed; their connections idle out sooner anyway. */
+const POOL_IDLE_MS = 120_000;
+
 export function createHttpDelivery(config: HttpDeliveryConfig): HttpDelivery {
   const policy = { allowLoopback: config.allowLoopback, allowPrivate: config.allowPrivateNetworks };
-  const agent = new Agent({
-    connections: config.connectionsPerOrigin,
-    keepAliveTimeout: 30_000,
-    headersTimeout: config.totalTimeoutMs,
-    bodyTimeout: config.totalTimeoutMs,
-    connect: { timeout: config.connectTimeoutMs, lookup: guardedLookup(policy) as never },
+  const newPool = (connections: number): Pool => ({
+    agent: new Agent({
+      connections,
+      keepAliveTimeout: 30_000,
+      headersTimeout: config.totalTimeoutMs,
+      bodyTimeout: config.totalTimeoutMs,
+      connect: { timeout: config.connectTimeoutMs, lookup: guardedLookup(policy) as never },
+    }),
+    slots: new Slots(connections),
+    lastUsed: performance.now(),
   });
+  const pools = new Map<string, Pool>();
+  let lastSweep = performance.now();
 
-  async function post(url: string, headers: Record<string, string>, body: string): Promise<AttemptResult> {
-    const started = performance.now();
+  /**
+   * The pool for an attempt: the caller's own, or one per origin. An attempt takes one of the
+   * pool's slots before it starts, and there are as many slots as connections, so an attempt
+   * that has a slot never waits inside the pool: the attempt timeout measures the attempt.
+   */
+  function poolFor(origin: string, options: PoolOptions | undefined): Pool {
+    const key = options ? `endpoint ${options.poolKey} ${options.connections}` : `origin ${origin}`;
+    let pool = pools.get(key);
+    if (!pool) pools.set(key, (pool = newPool(options ? Math.max(1, options.connections) : config.connectionsPerOrigin)));
+    pool.lastUsed = performance.now();
+    return pool;
+  }
+
+  function sweepIdlePools(): void {
+    const now = performance.now();
+    if (now - lastSweep < POOL_IDLE_MS / 4) return;
+    lastSweep = now;
+    for (const [key, pool] of pools) {
+      if (pool.slots.busy || now - pool.lastUsed < POOL_IDLE_MS) continue;
+      pools.delete(key);
+      void pool.agent.close().catch(() => undefined);
+    }
+  }
+
+  async function post(url: string, headers: Record<string, string>, body: string, options?: PoolOptions): Promise<AttemptResult> {
+    let started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     let target: URL;
     try {
@@ -149,8 +235,12 @@ export function createHttpDelivery(config: HttpDeliveryConfig): HttpDelivery {
     if (isIP(literalHost) && !isAddressAllowed(literalHost, policy)) {
       return { ok: false, errorClass: "blocked_address", message: `address ${literalHost} is not allowed`, statusCode: null, latencyMs: 0, responseBody: null };
     }
+    const pool = poolFor(target.origin, options);
+    await pool.slots.acquire();
+    // The attempt starts now that it has a connection slot; the wait is not the endpoint's time.
+    started = performance.now();
     try {
-      const response = await agent.request({
+      const response = await pool.agent.request({
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
         method: "POST",
@@ -169,10 +259,21 @@ export function createHttpDelivery(config: HttpDeliveryConfig): HttpDelivery {
       const errorClass = classifyError(error);
       const message = error instanceof undiciErrors.UndiciError || error instanceof Error ? error.message : String(error);
       return { ok: false, errorClass, message, statusCode: null, latencyMs: elapsed(), responseBody: null };
+    } finally {
+      pool.slots.release();
+      pool.lastUsed = performance.now();
+      sweepIdlePools();
     }
   }
 
-  return { post, close: () => agent.close() };
+  return {
+    post,
+    close: async () => {
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((pool) => pool.agent.close()));
+    },
+  };
 }
 
 /**
