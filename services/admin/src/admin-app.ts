@@ -50,7 +50,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   const metrics = createAdminMetrics(registry);
   const secretBox = SecretBox.fromBase64Key(config.ENDPOINT_SECRETS_KEY);
 
-  const db = createDatabase({ url: config.DATABASE_URL, schema: config.ADMIN_DATABASE_SCHEMA });
+  const db = createDatabase({ url: config.DATABASE_URL, schema: config.ADMIN_DATABASE_SCHEMA, log: logger.child({ component: "database" }) });
   onStop(() => db.destroy());
   await migrateLatest(db, config.ADMIN_DATABASE_SCHEMA);
 
