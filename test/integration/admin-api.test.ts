@@ -133,6 +133,20 @@ describe("the OpenAPI document", () => {
   });
 });
 
+describe("probes", () => {
+  test("/healthz and /readyz answer without a key, /metrics counts requests by route pattern", async () => {
+    const anonymous = apiClient(admin.url);
+    expect(await anonymous("GET", "/healthz")).toMatchObject({ status: 200, body: { status: "ok" } });
+    expect(await anonymous("GET", "/readyz")).toMatchObject({ status: 200, body: { status: "ready" } });
+    await apiClient(admin.url, keyB)("GET", `/v1/endpoints/${b.endpointId}`);
+    const metrics = await anonymous("GET", "/metrics");
+    expect(metrics.status).toBe(200);
+    expect(String(metrics.body)).toMatch(/novatrade_admin_requests_total\{route="\/v1\/endpoints\/:endpointId",method="GET",status="200"/);
+    // Ids are never labels: the cardinality stays bounded by the routes.
+    expect(String(metrics.body)).not.toContain(b.endpointId);
+  });
+});
+
 describe("authentication and tenancy", () => {
   test("every route refuses a missing key and a revoked key with 401 problem+json", async () => {
     const anonymous = apiClient(admin.url);
