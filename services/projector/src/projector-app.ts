@@ -24,7 +24,10 @@ export interface ProjectorApp {
   gate: DatabaseGate;
   /** Port of /metrics and /healthz (503 while PostgreSQL is unreachable). */
   opsPort: number;
-  /** Runs the 72 h sweep now (the timer runs it every PROJECTOR_SWEEP_INTERVAL_MS). */
+  /**
+   * Runs the 72 h sweep now and carries out pending pauses (the timer runs it every
+   * PROJECTOR_SWEEP_INTERVAL_MS); returns the endpoints this sweep paused.
+   */
   sweep(): Promise<string[]>;
   /** Creates partitions ahead and drops expired ones now (also on a timer). */
   maintain(): Promise<{ created: string[]; dropped: string[] }>;
@@ -148,7 +151,8 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
 
   const sweep = async () => {
     const paused = await sweepFailingEndpoints(db, autoPause, now());
-    if (paused.length > 0) await outbox.process();
+    // Always: also picks up a pause whose carrying-out failed after its batch committed.
+    await outbox.process();
     return paused;
   };
   onStop(every(config.PROJECTOR_SWEEP_INTERVAL_MS, logger, "72 h sweep", sweep));

@@ -1,12 +1,11 @@
 import type { Logger } from "pino";
-import { DecodeError, NovatradeError, ValidationError, type FixedTopicNames } from "@novatrade/domain";
+import { DecodeError, NovatradeError, ValidationError, type EventEnvelope, type FixedTopicNames } from "@novatrade/domain";
 import { deadLetterFor, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
 import { nextOffset, type BatchContext, type KafkaBatch, type KafkaClient, type KafkaConsumer, type KafkaMessage, type KafkaProducer } from "@novatrade/kafka";
 import type { DatabaseGate } from "./database-gate.js";
 import type { EndpointChange } from "./endpoint-projection.js";
 import type { ProjectorMetrics } from "./metrics.js";
 import type { PositionedOutcome } from "./outcome-projection.js";
-import type { EventEnvelope } from "@novatrade/domain";
 
 /** What the service does with decoded records; each call is one database transaction. */
 export interface ProjectionSink {
