@@ -191,7 +191,7 @@ describe("backfill", () => {
 });
 
 describe("replay jobs outlive the admin", () => {
-  test("a job left running by a stopped admin is resumed from its checkpoint by the next one; one whose endpoint is gone is reported failed", async () => {
+  test("a job left running by a stopped admin is resumed from its checkpoint by the next one (once, with two admins starting); one whose endpoint is gone is reported failed", async () => {
     const { endpointId, receiver } = await newEndpoint(["kyc.*"]);
     const from = Date.now();
     const events = await publishKyc(6);
@@ -209,7 +209,8 @@ describe("replay jobs outlive the admin", () => {
     await jobs.progress(job.jobId, { scanned: 2, requeued: 2, checkpoint: { [range!.partition]: String(BigInt(range!.start) + 2n) } });
     const orphan = await jobs.create({ organizationUuid: ORG_A, endpointId: "ep_deleted0000000000000000000000", params: { kind: "backfill", since: from } });
 
-    const next = await startTestAdmin(adminEnv(pipeline, schema));
+    // Two admins start at once: both find the unfinished jobs, one runs each.
+    const [next, other] = await Promise.all([startTestAdmin(adminEnv(pipeline, schema)), startTestAdmin(adminEnv(pipeline, schema))]);
     try {
       const api = apiClient(next.url, keyA);
       const resumed = await waitUntil(async () => {
@@ -232,6 +233,7 @@ describe("replay jobs outlive the admin", () => {
       for (const id of replayedIds) expect(events).toContain(id);
     } finally {
       await next.stop();
+      await other.stop();
     }
   });
 });

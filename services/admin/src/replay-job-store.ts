@@ -104,6 +104,23 @@ export class ReplayJobStore {
     return rows.map(job);
   }
 
+  /**
+   * Runs `work` with the job read afresh while holding its PostgreSQL advisory lock (held by an
+   * open transaction, so a crashed admin's lock goes with its connection). Resolves false, without
+   * running `work`, when another admin holds the lock.
+   */
+  async withClaim(jobId: string, work: (job: ReplayJob) => Promise<void>): Promise<boolean> {
+    let claimed = false;
+    await this.db.transaction(async (trx) => {
+      const { rows } = (await trx.raw("SELECT pg_try_advisory_xact_lock(hashtext('replay_jobs'), hashtext(?)) AS claimed", [jobId])) as { rows: Array<{ claimed: boolean }> };
+      if (!rows[0]?.claimed) return;
+      claimed = true;
+      const row = (await trx("replay_jobs").where({ job_id: jobId }).first()) as JobRow | undefined;
+      if (row) await work(job(row));
+    });
+    return claimed;
+  }
+
   /** Jobs that were queued or running when an admin stopped: to resume. */
   async unfinished(): Promise<ReplayJob[]> {
     const rows = (await this.db("replay_jobs").whereIn("state", ["queued", "running"]).orderBy("created_at")) as JobRow[];

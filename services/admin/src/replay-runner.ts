@@ -74,8 +74,18 @@ export class ReplayRunner {
     await this.#queue.catch(() => undefined);
   }
 
-  async #run(job: ReplayJob): Promise<void> {
+  async #run(queued: ReplayJob): Promise<void> {
     if (this.#stopping) return;
+    // Several admins may resume the same job at start: the one holding the job's lock runs it,
+    // and reads it again first, so a job another admin finished meanwhile is not run twice.
+    const claimed = await this.deps.jobs.withClaim(queued.jobId, async (job) => {
+      if (job.state !== "queued" && job.state !== "running") return;
+      await this.#runClaimed(job);
+    });
+    if (!claimed) this.deps.logger.info({ jobId: queued.jobId }, "replay job is being run by another admin");
+  }
+
+  async #runClaimed(job: ReplayJob): Promise<void> {
     const logger = this.deps.logger.child({ jobId: job.jobId, kind: job.kind, endpointId: job.endpointId });
     try {
       const endpoint = this.deps.endpoint(job.endpointId);
@@ -94,6 +104,7 @@ export class ReplayRunner {
       });
     }
   }
+
 
   /** One delivery, now: the event from the history, rendered for the endpoint as it is today. */
   async #replayOne(job: ReplayJob, endpoint: EndpointConfig, deliveryId: string): Promise<void> {
