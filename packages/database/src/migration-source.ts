@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import * as historyTables from "./migrations/0001-history-tables.js";
+import * as adminTables from "./migrations/0100-admin-tables.js";
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -11,7 +12,7 @@ interface Migration {
  * runs them from anywhere (the migrate command, the projector, tests) with no path to get wrong.
  * Versioned and forward-only: add a file, never edit one that has shipped.
  */
-const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [["0001-history-tables", historyTables]];
+const MIGRATIONS: ReadonlyArray<readonly [string, Migration]> = [["0001-history-tables", historyTables], ["0100-admin-tables", adminTables]];
 
 export const migrationSource: Knex.MigrationSource<readonly [string, Migration]> = {
   getMigrations: async () => [...MIGRATIONS],

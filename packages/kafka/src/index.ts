@@ -36,3 +36,4 @@ export type { RetryPolicy } from "./retry-policy.js";
 export type { TopicPartitionOffset, TopicPartitions } from "./topic-partitions.js";
 export { resolveTopics, type TopicSelector, type TopicSetChange } from "./topic-subscription.js";
 export { chunkTopicMessages, MAX_PRODUCE_REQUEST_BYTES, type TopicMessages } from "./produce-chunks.js";
+export { offsetRangeByTime, rangeSize, readTopicRanges, type PartitionRange, type ReadRangeOptions } from "./range-reader.js";

@@ -1,14 +1,12 @@
-import { createLogger, createMetricsRegistry, runService, startOpsServer } from "@novatrade/service-runtime";
+import { createLogger, createMetricsRegistry, runService } from "@novatrade/service-runtime";
+import { startAdmin } from "./admin-app.js";
 import { loadConfig } from "./config.js";
 
-// Composition root of the admin. It is not built yet (a later issue): it starts, serves
-// /metrics and /healthz, and stops cleanly, and does nothing else.
+// Composition root of the admin service: config, logger and metrics registry, then startAdmin.
 const config = loadConfig(process.env);
 const logger = createLogger({ service: "admin", level: config.LOG_LEVEL });
 const registry = createMetricsRegistry("admin");
 
 await runService(logger, async (onStop) => {
-  const ops = await startOpsServer({ registry, host: config.ADMIN_OPS_HOST, port: config.ADMIN_OPS_PORT });
-  onStop(() => ops.close());
-  logger.warn({ opsPort: ops.port }, "admin is not implemented yet: serving health and metrics only");
+  await startAdmin(config, { logger, registry, onStop });
 });
