@@ -5,7 +5,7 @@ import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { test as base, beforeAll, describe, expect } from "vitest";
-import { deliveryTopic, retryTopics, topicNames, type TopicNaming } from "@novatrade/domain";
+import { deliveryTopic, parseRetrySchedule, retryTopicsForSchedule, topicNames, type TopicNaming } from "@novatrade/domain";
 import { createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
 import { EndpointDirectory, SecretBox, type EndpointConfig } from "@novatrade/endpoint-config";
 import { createKafka, type KafkaClient } from "@novatrade/kafka";
@@ -108,7 +108,7 @@ describe("npm run endpoint against Kafka and the schema registry", () => {
     // The whole pipeline's topics exist, and the endpoint's delivery topic.
     const names = topicNames(installation.naming);
     expect(await installation.topics()).toEqual(
-      expect.arrayContaining([names.domain, names.endpointConfig, names.deliveryOutcome, names.deadLetter, ...retryTopics(installation.naming, 2), deliveryTopic(installation.naming, endpointId)]),
+      expect.arrayContaining([names.domain, names.endpointConfig, names.deliveryOutcome, names.deadLetter, ...retryTopicsForSchedule(installation.naming, parseRetrySchedule("1s,2s,2s")), deliveryTopic(installation.naming, endpointId)]),
     );
 
     expect(await listed(installation)).toEqual([expect.objectContaining({ endpointId, status: "ACTIVE", revision: 1 })]);

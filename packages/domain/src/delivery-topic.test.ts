@@ -6,15 +6,14 @@ import {
   deliveryTopicPattern,
   isLegalTopicName,
   MAX_TOPIC_NAME_LENGTH,
-  retryTopic,
   retryTopicForDelay,
   retryTopicPattern,
-  retryTopics,
   retryTopicsForSchedule,
   topicNames,
   validateTopicNaming,
   type TopicNaming,
 } from "./delivery-topic.js";
+import { DEFAULT_RETRY_SCHEDULE } from "./retry-schedule.js";
 
 const naming: TopicNaming = { prefix: "novatrade.webhooks." };
 
@@ -89,23 +88,6 @@ describe("deliveryTopic", () => {
   });
 });
 
-describe("retry topics", () => {
-  it.each([
-    [0, "novatrade.webhooks.retry.0"],
-    [7, "novatrade.webhooks.retry.7"],
-  ])("tier %i → %s", (tier, expected) => {
-    expect(retryTopic(naming, tier)).toBe(expected);
-  });
-
-  it.each([[-1], [1.5], [Number.NaN]])("rejects tier %d", (tier) => {
-    expect(() => retryTopic(naming, tier)).toThrowError(RangeError);
-  });
-
-  it("lists one topic per tier", () => {
-    expect(retryTopics(naming, 3)).toEqual(["novatrade.webhooks.retry.0", "novatrade.webhooks.retry.1", "novatrade.webhooks.retry.2"]);
-  });
-});
-
 describe("delay-named retry topics", () => {
   it.each([
     [5_000, "novatrade.webhooks.retry.5s"],
@@ -156,7 +138,7 @@ describe("validateTopicNaming", () => {
   });
 
   it("every name of a valid naming is a legal topic", () => {
-    const names = [...Object.values(topicNames(naming)), deliveryTopic(naming, "ep_1"), ...retryTopics(naming, 8)];
+    const names = [...Object.values(topicNames(naming)), deliveryTopic(naming, "ep_1"), ...retryTopicsForSchedule(naming, DEFAULT_RETRY_SCHEDULE)];
     for (const name of names) expect(isLegalTopicName(name)).toBe(true);
   });
 });

@@ -121,17 +121,3 @@ export function retryTopicsForSchedule(naming: TopicNaming, schedule: RetrySched
 export function retryTopicPattern(naming: TopicNaming): RegExp {
   return new RegExp(`^${naming.prefix.replace(/\./g, "\\.")}retry\\.[0-9]+(ms|s|m|h)?$`);
 }
-
-/**
- * @deprecated tier-numbered retry topics mix delays after a schedule change; use
- * `retryTopicForDelay`. Kept until `pipelineTopicSpecs` moves over.
- * The retry topic of backoff tier `tier` (0-based, see `retryTiers`): `<prefix>retry.<tier>`. */
-export function retryTopic(naming: TopicNaming, tier: number): string {
-  if (!Number.isInteger(tier) || tier < 0) throw new RangeError(`retry tiers are 0-based integers, got ${tier}`);
-  return `${naming.prefix}retry.${tier}`;
-}
-
-/** The retry topics for `tierCount` tiers (`retryTiers(schedule).length`), tier 0 first. */
-export function retryTopics(naming: TopicNaming, tierCount: number): string[] {
-  return Array.from({ length: tierCount }, (_, tier) => retryTopic(naming, tier));
-}

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_RETRY_SCHEDULE, retryTiers } from "@novatrade/domain";
+import { DEFAULT_RETRY_SCHEDULE, parseRetrySchedule } from "@novatrade/domain";
 import type { TopicSpec } from "@novatrade/kafka";
 import {
   EXIT_CONFLICT,
@@ -161,7 +161,7 @@ const DEFAULT_TOPICS = pipelineTopicSpecs({
   naming: { prefix: "novatrade.webhooks.", domainTopic: "novatrade.events" },
   partitions: 6,
   deliveryTopicPartitions: 1,
-  retryTierCount: retryTiers(DEFAULT_RETRY_SCHEDULE).length,
+  retrySchedule: DEFAULT_RETRY_SCHEDULE,
 });
 
 describe("endpoint add", () => {
@@ -235,7 +235,7 @@ describe("endpoint add", () => {
       },
     ]);
     const naming = { prefix: "it.x.", domainTopic: "it.x.events" };
-    expect(h.ensured).toEqual([pipelineTopicSpecs({ naming, partitions: 3, deliveryTopicPartitions: 2, retryTierCount: 2 })]);
+    expect(h.ensured).toEqual([pipelineTopicSpecs({ naming, partitions: 3, deliveryTopicPartitions: 2, retrySchedule: parseRetrySchedule("1s,2s,2s") })]);
   });
 
   it("logs at warn unless LOG_LEVEL is set", async () => {

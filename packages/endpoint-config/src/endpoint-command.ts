@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { ConfigError, isUuid, retryTiers, validateTopicNaming, ValidationError, type TopicNaming } from "@novatrade/domain";
+import { ConfigError, isUuid, validateTopicNaming, ValidationError, type TopicNaming } from "@novatrade/domain";
 import type { KafkaAdmin } from "@novatrade/kafka";
 import { boolVar, commonEnv, parseEnv, pipelineEnv } from "@novatrade/service-runtime";
 import type { EndpointConfigPublisher } from "./endpoint-config-publisher.js";
@@ -216,7 +216,7 @@ export async function runEndpointCommand(argv: readonly string[], context: Endpo
           naming,
           partitions: env.TOPIC_PARTITIONS,
           deliveryTopicPartitions: env.DELIVERY_TOPIC_PARTITIONS,
-          retryTierCount: retryTiers(env.RETRY_SCHEDULE).length,
+          retrySchedule: env.RETRY_SCHEDULE,
         }),
       );
     const readDirectory = async () => {

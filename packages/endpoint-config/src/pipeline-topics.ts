@@ -1,4 +1,4 @@
-import { deliveryTopic, retryTopics, topicNames, type TopicNaming } from "@novatrade/domain";
+import { deliveryTopic, retryTiers, retryTopicForDelay, topicNames, type RetrySchedule, type TopicNaming } from "@novatrade/domain";
 import type { TopicSpec } from "@novatrade/kafka";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -9,8 +9,8 @@ export interface PipelineTopicOptions {
   partitions: number;
   /** Partitions of each endpoint's delivery topic. */
   deliveryTopicPartitions: number;
-  /** Retry tiers of the retry schedule in use (`retryTiers(schedule).length`). */
-  retryTierCount: number;
+  /** The retry schedule in use: one retry topic per distinct delay. */
+  retrySchedule: RetrySchedule;
 }
 
 /**
@@ -20,6 +20,11 @@ export interface PipelineTopicOptions {
 export const DELIVERY_TOPIC_RETENTION_MS = 31 * DAY_MS;
 /** Retry topics hold a delivery for at most one delay (20 h by default); keep 4 days. */
 export const RETRY_TOPIC_RETENTION_MS = 4 * DAY_MS;
+/**
+ * Retention of the domain topic: a backfill re-routes an organization's events of the last 30
+ * days to a new endpoint, so the domain topic keeps them that long, plus a day.
+ */
+export const DOMAIN_TOPIC_RETENTION_MS = 31 * DAY_MS;
 
 /** Largest dead-letter record, in bytes (2 MiB: a 1 MiB original and its context). */
 export const DEAD_LETTER_MAX_RECORD_BYTES = 2 * 1024 * 1024;
@@ -37,17 +42,22 @@ export function pipelineTopicSpecs(options: PipelineTopicOptions): TopicSpec[] {
   const names = topicNames(options.naming);
   const retention = (days: number) => ({ "retention.ms": String(days * DAY_MS) });
   return [
-    { topic: names.domain, partitions: options.partitions, config: retention(7) },
+    { topic: names.domain, partitions: options.partitions, config: { "retention.ms": String(DOMAIN_TOPIC_RETENTION_MS) } },
     // Compacted: the latest record per endpoint is its whole configuration, forever.
     { topic: names.endpointConfig, partitions: 1, config: { "cleanup.policy": "compact", "min.compaction.lag.ms": "0" } },
     { topic: names.deliveryOutcome, partitions: options.partitions, config: retention(31) },
     // A dead letter keeps the original record whole: a domain record near the broker's 1 MiB
     // limit plus the dead letter's own fields must still fit.
     { topic: names.deadLetter, partitions: options.partitions, config: { ...retention(31), "max.message.bytes": String(DEAD_LETTER_MAX_RECORD_BYTES) } },
-    ...retryTopics(options.naming, options.retryTierCount).map((topic) => ({
-      topic,
-      partitions: options.partitions,
-      config: { "retention.ms": String(RETRY_TOPIC_RETENTION_MS) },
-    })),
+    ...retryTiers(options.retrySchedule).map((delayMs) => retryTopicSpec(options.naming, delayMs, options.partitions)),
   ];
+}
+
+/** The topic of one retry delay; kept at least four days and at least twice its delay. */
+export function retryTopicSpec(naming: TopicNaming, delayMs: number, partitions: number): TopicSpec {
+  return {
+    topic: retryTopicForDelay(naming, delayMs),
+    partitions,
+    config: { "retention.ms": String(Math.max(RETRY_TOPIC_RETENTION_MS, 2 * delayMs)) },
+  };
 }

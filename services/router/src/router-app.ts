@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { retryTiers, topicNames, validateTopicNaming } from "@novatrade/domain";
+import { topicNames, validateTopicNaming } from "@novatrade/domain";
 import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
 import { EndpointDirectory, pipelineTopicSpecs, prepareEndpointView } from "@novatrade/endpoint-config";
 import { createKafka } from "@novatrade/kafka";
@@ -51,7 +51,7 @@ export async function startRouter(
       naming,
       partitions: config.TOPIC_PARTITIONS,
       deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
-      retryTierCount: retryTiers(config.RETRY_SCHEDULE).length,
+      retrySchedule: config.RETRY_SCHEDULE,
     }),
   );
   const { view, producer } = await prepareEndpointView({ kafka, records, codecs: [codec, records], naming, registry, logger, service: "router" });

@@ -1,15 +1,6 @@
-import { retryTiers, retryTopicForDelay, type RetrySchedule, type TopicNaming } from "@novatrade/domain";
-import { RETRY_TOPIC_RETENTION_MS } from "@novatrade/endpoint-config";
-import type { KafkaAdmin, TopicSpec } from "@novatrade/kafka";
-
-/** The topic of one retry delay; kept at least four days and at least twice its delay. */
-export function retryTopicSpec(naming: TopicNaming, delayMs: number, partitions: number): TopicSpec {
-  return {
-    topic: retryTopicForDelay(naming, delayMs),
-    partitions,
-    config: { "retention.ms": String(Math.max(RETRY_TOPIC_RETENTION_MS, 2 * delayMs)) },
-  };
-}
+import { retryTiers, type RetrySchedule, type TopicNaming } from "@novatrade/domain";
+import { retryTopicSpec } from "@novatrade/endpoint-config";
+import type { KafkaAdmin } from "@novatrade/kafka";
 
 /**
  * Creates retry topics on demand: those of the configured schedule at start, and the topic of a

@@ -57,9 +57,9 @@ export async function startSender(
   const isHealthy = () => (directory?.isHealthy() ?? false) && (service?.isHealthy() ?? false);
   const ops = await startOpsServer({ registry, host: config.SENDER_OPS_HOST, port: config.SENDER_OPS_PORT, isHealthy });
   onStop(() => ops.close());
-  // Retry topics are named by delay (see retryTopicForDelay); the tier-numbered ones that
-  // pipelineTopicSpecs still lists are only read to drain what older versions wrote there.
-  await kafka.admin.ensureTopics(pipelineTopicSpecs({ naming, partitions: config.TOPIC_PARTITIONS, deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS, retryTierCount: 0 }));
+  // Retry topics are named by delay (see retryTopicForDelay); tier-numbered ones of older
+  // versions are still read, to drain what they hold.
+  await kafka.admin.ensureTopics(pipelineTopicSpecs({ naming, partitions: config.TOPIC_PARTITIONS, deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS, retrySchedule: config.RETRY_SCHEDULE }));
   const retryTopics = retryTopicEnsurer({ admin: kafka.admin, naming, partitions: config.TOPIC_PARTITIONS, onCreated: () => service?.refreshRetryTopics() });
   await retryTopics.ensureSchedule(config.RETRY_SCHEDULE);
 
