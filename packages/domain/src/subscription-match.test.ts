@@ -51,6 +51,9 @@ describe("matchSubscription", () => {
     ["partner-less event, all-partners endpoint", {}, { partnerUuid: null }, { matched: true, held: false }],
     ["partner-less event, partner-limited endpoint", { partnerIds: [PARTNER_A] }, { partnerUuid: null }, { matched: false, reason: "partner" }],
     ["meta events route like others", { eventTypes: ["webhook.*"] }, { type: "webhook.endpoint_auto_paused", partnerUuid: null }, { matched: true, held: false }],
+    ["an auto-pause event about another endpoint", { eventTypes: ["webhook.*"] }, { type: "webhook.endpoint_auto_paused", partnerUuid: null, data: { endpointId: "ep_other" } }, { matched: true, held: false }],
+    ["an auto-pause event never goes to the endpoint it paused", { eventTypes: ["webhook.*"], status: "PAUSED" }, { type: "webhook.endpoint_auto_paused", partnerUuid: null, data: { endpointId: "ep_1" } }, { matched: false, reason: "subject_endpoint" }],
+    ["the subject rule is only for auto-pause events", { eventTypes: ["webhook.*"] }, { type: "webhook.delivery_failed_terminal", partnerUuid: null, data: { endpointId: "ep_1" } }, { matched: true, held: false }],
   ])("%s", (_name, ep, ev, expected) => {
     expect(matchSubscription(endpoint(ep), event(ev))).toEqual(expected);
   });

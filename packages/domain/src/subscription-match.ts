@@ -21,8 +21,11 @@ export interface EndpointSubscription {
   deleted?: boolean;
 }
 
-/** The envelope fields matching looks at. */
-export type MatchableEvent = Pick<EventEnvelope, "type" | "source" | "organizationUuid" | "partnerUuid">;
+/** The envelope fields matching looks at (`data` only for the meta event about an endpoint). */
+export type MatchableEvent = Pick<EventEnvelope, "type" | "source" | "organizationUuid" | "partnerUuid"> & { data?: unknown };
+
+/** The meta event announcing that an endpoint was paused; never delivered to that endpoint. */
+const AUTO_PAUSED_TYPE = "webhook.endpoint_auto_paused";
 
 /**
  * Why an endpoint does not get an event, in the order the rules are checked:
@@ -31,9 +34,11 @@ export type MatchableEvent = Pick<EventEnvelope, "type" | "source" | "organizati
  * - `disabled`: the endpoint is DISABLED or deleted;
  * - `api_source`: echo suppression, the API caller already knows what it did;
  * - `type`: no subscribed pattern matches the event type;
- * - `partner`: the endpoint is limited to partners and the event is not for one of them.
+ * - `partner`: the endpoint is limited to partners and the event is not for one of them;
+ * - `subject_endpoint`: the event says this very endpoint was auto-paused. It would only wait
+ *   behind the pause it announces; the organization's other `webhook.*` endpoints get it.
  */
-export type NoMatchReason = "other_organization" | "disabled" | "api_source" | "type" | "partner";
+export type NoMatchReason = "other_organization" | "disabled" | "api_source" | "type" | "partner" | "subject_endpoint";
 
 export type SubscriptionMatch =
   | {
@@ -70,7 +75,14 @@ export function matchSubscription(endpoint: EndpointSubscription, event: Matchab
       return { matched: false, reason: "partner" };
     }
   }
+  if (event.type === AUTO_PAUSED_TYPE && subjectEndpointId(event.data) === endpoint.endpointId) return { matched: false, reason: "subject_endpoint" };
   return { matched: true, held: endpoint.status === "PAUSED" };
+}
+
+function subjectEndpointId(data: unknown): string | null {
+  if (typeof data !== "object" || data === null) return null;
+  const id = (data as { endpointId?: unknown }).endpointId;
+  return typeof id === "string" ? id : null;
 }
 
 /** The endpoints, in the given order, that get the event (PAUSED ones included: they hold). */
