@@ -90,7 +90,7 @@ describe("sender faults (real broker, registry, loopback receivers)", () => {
 
     // One retry in flight, three due retries queued behind it in the endpoint's lane.
     await waitUntil(() => receiver.held() === 1 && sender.service.endpointBacklog(config.endpointId) === 4, { what: "a retry in flight and three queued" });
-    await pipeline.pauseEndpoint(config);
+    const paused = await pipeline.pauseEndpoint(config);
     receiver.answerHeld(200);
 
     // Nothing of the paused endpoint keeps the shared retry partition's commit back.
@@ -98,7 +98,7 @@ describe("sender faults (real broker, registry, loopback receivers)", () => {
     await waitUntil(() => committedToEnd(pipeline, `${pipeline.prefix}sender.retry`, retryTopic), { what: "the retry group committed to the end", timeoutMs: 30_000 });
     expect(await metricTotal(sender.registry, "novatrade_sender_parked_total")).toBe(3);
 
-    await pipeline.resumeEndpoint(config);
+    await pipeline.resumeEndpoint(paused);
     await pipeline.outcomes.waitFor(
       (list) => eventIds.every((id) => list.some((outcome) => outcome.eventId === id && outcome.result === "SUCCEEDED")),
       "every event delivered after the resume",
