@@ -5,8 +5,8 @@ import { migrateLatest } from "./migrate.js";
 import { maintainPartitions } from "./partitions.js";
 
 /**
- * `npm run migrate` / `make migrate`: brings DATABASE_URL's schema (DATABASE_SCHEMA, default
- * public) to the latest version and creates today's and the coming week's partitions.
+ * `npm run migrate` / `make migrate`: brings DATABASE_URL's schema (DATABASE_SCHEMA, else the
+ * projector's PROJECTOR_DATABASE_SCHEMA, default public) to the latest version and creates today's and the coming week's partitions.
  * Re-runnable; exits 1 with the reason when the database cannot be migrated.
  */
 const url = process.env.DATABASE_URL;
@@ -14,7 +14,7 @@ if (!url) {
   process.stderr.write("migrate: DATABASE_URL is not set (e.g. postgres://novatrade:novatrade@127.0.0.1:15432/novatrade)\n");
   process.exit(2);
 }
-const schema = process.env.DATABASE_SCHEMA ?? "public";
+const schema = process.env.DATABASE_SCHEMA ?? process.env.PROJECTOR_DATABASE_SCHEMA ?? "public";
 const db = createDatabase({ url, schema, poolMax: 2 });
 try {
   const applied = await migrateLatest(db, schema);
