@@ -63,5 +63,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   const kafka = cleanupClient();
   const before = new Set(await kafka.admin.listTopics().finally(() => kafka.disconnect()));
-  return () => deleteTopicsMadeSince(before);
+  return () =>
+    deleteTopicsMadeSince(before).catch((error: unknown) => {
+      // Clean-up must not turn a green run red; the topics can be pruned later.
+      console.warn(`could not delete this run's test topics (scripts/infra.sh prune-test-topics will): ${String(error)}`);
+    });
 }
