@@ -24,6 +24,13 @@ key_file="$ROOT/.local/endpoint-secrets.key"
 export ENDPOINT_SECRETS_KEY=${ENDPOINT_SECRETS_KEY:-$(cat "$key_file")}
 export SENDER_ALLOW_LOOPBACK=${SENDER_ALLOW_LOOPBACK:-true}
 export SENDER_ALLOW_HTTP=${SENDER_ALLOW_HTTP:-true}
+export ENDPOINT_ALLOW_LOOPBACK=${ENDPOINT_ALLOW_LOOPBACK:-true}
+export ENDPOINT_ALLOW_HTTP=${ENDPOINT_ALLOW_HTTP:-true}
+# The admin's bootstrap operator key: without one nobody could create the first API keys.
+operator_key_file="$ROOT/.local/admin-operator.key"
+[ -f "$operator_key_file" ] || { umask 077; printf 'nt_op_%s\n' "$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')" >"$operator_key_file"; }
+export ADMIN_BOOTSTRAP_OPERATOR_KEY=${ADMIN_BOOTSTRAP_OPERATOR_KEY:-$(cat "$operator_key_file")}
+export ADMIN_HTTP_PORT=${ADMIN_HTTP_PORT:-8080}
 export ROUTER_OPS_PORT=${ROUTER_OPS_PORT:-9401} SENDER_OPS_PORT=${SENDER_OPS_PORT:-9402}
 export PROJECTOR_OPS_PORT=${PROJECTOR_OPS_PORT:-9403} ADMIN_OPS_PORT=${ADMIN_OPS_PORT:-9404}
 export PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
@@ -98,7 +105,7 @@ for port in "$ROUTER_OPS_PORT" "$SENDER_OPS_PORT" "$PROJECTOR_OPS_PORT" "$ADMIN_
 done
 
 say "Novatrade Webhooks is running"
-say "  admin API   http://127.0.0.1:$ADMIN_OPS_PORT  (only /healthz and /metrics until the admin service is built)"
+say "  admin API   http://127.0.0.1:$ADMIN_HTTP_PORT/v1  (OpenAPI: /openapi.json; operator key in .local/admin-operator.key)"
 say "  metrics     router http://127.0.0.1:$ROUTER_OPS_PORT/metrics   sender http://127.0.0.1:$SENDER_OPS_PORT/metrics"
 say "              projector http://127.0.0.1:$PROJECTOR_OPS_PORT/metrics   admin http://127.0.0.1:$ADMIN_OPS_PORT/metrics"
 say "  Prometheus  $prometheus_url"
