@@ -13,11 +13,10 @@ async function declaredVariables(file: string): Promise<string[]> {
 
 /** The operator's table in README.md must name every variable a service or tool reads. */
 describe("README configuration table", () => {
-  test("names every variable of every config.ts, the shared runtime, the endpoint CLI and the demo", async () => {
+  test("names every variable of every config.ts, the shared runtime and the demo", async () => {
     const files = [
       ...(await readdir(path.join(root, "services"))).map((service) => `services/${service}/src/config.ts`),
       "packages/service-runtime/src/env-config.ts",
-      "packages/endpoint-config/src/endpoint-command.ts",
       "packages/demo/src/config.ts",
     ];
     const readme = await readFile(path.join(root, "README.md"), "utf8");

@@ -38,6 +38,8 @@ describe("make run and make demo", () => {
       SENDER_OPS_PORT: String(await freePort()),
       PROJECTOR_OPS_PORT: String(await freePort()),
       ADMIN_OPS_PORT: String(await freePort()),
+      // make demo reaches the admin API on the same port make run gave it.
+      ADMIN_HTTP_PORT: String(await freePort()),
       PROMETHEUS_PORT: String(await freePort()),
       SENDER_TOPIC_REFRESH_MS: "1000",
       KAFKA_SESSION_TIMEOUT_MS: "6000",

@@ -7,8 +7,10 @@ export function loadDemoConfig(env: Record<string, string | undefined>) {
     {
       ...commonEnv,
       ...pipelineEnv,
-      /** 32 bytes, base64: the key the running sender opens signing secrets with. */
-      ENDPOINT_SECRETS_KEY: z.string().min(1, "is required (make run keeps it in .local/endpoint-secrets.key)"),
+      /** An operator key of the running admin API; the demo registers its endpoint through it. */
+      ADMIN_BOOTSTRAP_OPERATOR_KEY: z.string().min(1, "is required (make run keeps it in .local/admin-operator.key)"),
+      /** Port of the running admin API on 127.0.0.1. */
+      ADMIN_HTTP_PORT: intVar(8080, 1),
       /** Interface of the sample receiver. */
       DEMO_RECEIVER_HOST: stringVar("127.0.0.1"),
       /** Port of the sample receiver; 0 picks a free one. */

@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 /**
  * `make demo`'s composition root (scripts/demo.sh runs it against a running `make run`): builds
- * the Kafka client, codecs and endpoint publisher from the environment and hands them to runDemo.
+ * the Kafka client, codecs and the admin API client from the environment and hands them to runDemo.
  */
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
 import { topicNames } from "@novatrade/domain";
-import { EndpointConfigPublisher, SecretBox } from "@novatrade/endpoint-config";
-import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
+import { createEventCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
 import { createKafka } from "@novatrade/kafka";
 import { createEventProducer } from "@novatrade/producer";
 import { createLogger, createMetricsRegistry } from "@novatrade/service-runtime";
 import { loadDemoConfig } from "./config.js";
+import { adminEndpoints } from "./demo-endpoints.js";
 import { DemoTimeoutError, runDemo } from "./run-demo.js";
 
 const config = loadDemoConfig(process.env);
@@ -29,15 +29,8 @@ const producer = kafka.createProducer();
 try {
   await producer.connect();
   const result = await runDemo({
-    publisher: new EndpointConfigPublisher({
-      producer,
-      admin: kafka.admin,
-      records: createRecordCodec({ registry, catalogue }),
-      naming,
-      deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
-    }),
+    endpoints: adminEndpoints({ baseUrl: `http://127.0.0.1:${config.ADMIN_HTTP_PORT}`, operatorKey: config.ADMIN_BOOTSTRAP_OPERATOR_KEY }),
     events: createEventProducer({ producer, codec: createEventCodec({ registry, catalogue }), catalogue, domainTopic: topicNames(naming).domain }),
-    secretBox: SecretBox.fromBase64Key(config.ENDPOINT_SECRETS_KEY),
     print: (line) => process.stdout.write(`[demo] ${line}\n`),
     clock: Date.now,
     organizationUuid: config.DEMO_ORGANIZATION_UUID,

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { EVENT_DOMAINS, EVENT_TYPES, isMetaEventType, type EventType } from "@novatrade/domain";
-import { registerEndpoint, type EndpointConfigPublisher, type SecretBox } from "@novatrade/endpoint-config";
 import { sampleEvent } from "@novatrade/event-codec";
 import type { EventProducer } from "@novatrade/producer";
 import type { WebhookEvent } from "@novatrade/receiver";
+import type { DemoEndpoints } from "./demo-endpoints.js";
 import { startSampleReceiver } from "./sample-receiver.js";
 
 export interface DemoDependencies {
-  publisher: Pick<EndpointConfigPublisher, "put" | "remove">;
+  /** Endpoint management: the admin API (adminEndpoints). */
+  endpoints: DemoEndpoints;
   events: Pick<EventProducer, "publish">;
-  secretBox: SecretBox;
   print(line: string): void;
   /** Epoch milliseconds. */
   clock(): number;
@@ -42,7 +42,7 @@ export class DemoTimeoutError extends Error {
 
 /**
  * `make demo`: a sample receiver verifying both signature schemes, an endpoint registered for
- * it (every domain, by wildcard), and one event of each of the ten types produced to the domain
+ * it through the admin API (every domain, by wildcard), and one event of each of the ten types produced to the domain
  * topic. Meta events (`webhook.*`) are produced the way the dispatcher itself produces them:
  * source SYSTEM, the owning organization. The endpoint is removed again at the end.
  */
@@ -66,22 +66,19 @@ export async function runDemo(deps: DemoDependencies): Promise<DemoResult> {
       deps.print(`✗ refused   ${error.reason}: ${error.message}`);
     },
   });
-  const { config, plaintextSecret } = registerEndpoint(
-    {
-      organizationUuid,
+  let probe: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
+  let endpointId: string | undefined;
+  try {
+    deps.print(`sample receiver on ${receiver.url}, verifying X-Novatrade-Signature and webhook-signature`);
+    const created = await deps.endpoints.create(organizationUuid, {
       url: receiver.url,
       description: "make demo sample receiver",
       eventTypes: EVENT_DOMAINS.map((domain) => `${domain}.*`),
-    },
-    { secretBox: deps.secretBox, now: deps.clock(), urlPolicy: { allowHttp: true, allowLoopback: true, allowPrivate: false } },
-  );
-  receiver.useSecret(plaintextSecret);
-  let probe: NodeJS.Timeout | undefined;
-  let deadline: NodeJS.Timeout | undefined;
-  try {
-    deps.print(`sample receiver on ${receiver.url}, verifying X-Novatrade-Signature and webhook-signature`);
-    await deps.publisher.put(config);
-    deps.print(`endpoint ${config.endpointId} registered for ${config.eventTypes.join(" ")} (organization ${organizationUuid})`);
+    });
+    endpointId = created.endpointId;
+    receiver.useSecret(created.secret);
+    deps.print(`endpoint ${endpointId} registered for ${created.eventTypes.join(" ")} (organization ${organizationUuid})`);
 
     const publish = (type: EventType) =>
       deps.events.publish({
@@ -113,11 +110,11 @@ export async function runDemo(deps: DemoDependencies): Promise<DemoResult> {
     probe = setInterval(sendProbe, deps.probeIntervalMs);
     await allReceived;
     deps.print(`all ${EVENT_TYPES.length} event types delivered, signed and verified (${rejected} refused)`);
-    return { endpointId: config.endpointId, organizationUuid, received, rejected };
+    return { endpointId, organizationUuid, received, rejected };
   } finally {
     clearInterval(probe);
     clearTimeout(deadline);
-    await deps.publisher.remove(config.endpointId);
+    if (endpointId !== undefined) await deps.endpoints.remove(organizationUuid, endpointId);
     await receiver.close();
   }
 }

@@ -46,8 +46,8 @@ export interface EndpointStore {
 }
 
 /**
- * Changes an endpoint with compare-and-set on its revision, for every writer (the endpoint CLI,
- * the projector's auto-pause, the admin service):
+ * Changes an endpoint with compare-and-set on its revision, for every writer (the admin service,
+ * which the ops CLI and the demo call, and the projector's auto-pause):
  *
  *   const paused = await updateEndpoint(store, endpointId, seen.revision, (current) => withStatus(current, "PAUSED", now));
  *
