@@ -6,7 +6,7 @@ const RATE = "$__rate_interval";
 /**
  * The operator's dashboard, over the metrics the services export today (README.md, "Metrics").
  * Panels for metrics still to come (end-to-end latency, retry backlog per tier, consumer lag,
- * paused endpoints, projector lag, admin requests) are added with those metrics; a test fails
+ * paused endpoints) are added with those metrics; a test fails
  * on any panel that names a metric no running service exports.
  */
 export function overviewDashboard(): Dashboard {
@@ -103,6 +103,16 @@ export function overviewDashboard(): Dashboard {
     )
     .withPanel(
       timeseries("Up", "short", [{ expr: `up{job=~"router|sender|projector|admin"}`, legend: "{{job}} {{instance}}" }]),
+    )
+    .withRow(new RowBuilder("Projector and admin"))
+    .withPanel(
+      timeseries("Projector lag", "s", [{ expr: "max(novatrade_projector_lag_seconds)", legend: "lag" }]),
+    )
+    .withPanel(
+      timeseries("Auto-pauses", "short", [{ expr: `sum by (reason) (increase(novatrade_projector_auto_pauses_total[${RATE}]))`, legend: "{{reason}}" }]),
+    )
+    .withPanel(
+      timeseries("Admin requests", "reqps", [{ expr: `sum by (route, status) (rate(novatrade_admin_requests_total[${RATE}]))`, legend: "{{route}} {{status}}" }]),
     )
     .build();
 }

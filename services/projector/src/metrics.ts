@@ -33,6 +33,11 @@ export function createProjectorMetrics(registry: Registry) {
       labelNames: ["reason"] as const,
       registers: [registry],
     }),
+    lagSeconds: new Gauge({
+      name: "novatrade_projector_lag_seconds",
+      help: "Seconds between the newest outcome record projected (its Kafka timestamp) and the moment it was applied to PostgreSQL",
+      registers: [registry],
+    }),
     partitionsDropped: new Counter({
       name: "novatrade_projector_partitions_dropped_total",
       help: "Day partitions dropped by retention",

@@ -35,6 +35,14 @@ export interface ProjectorServiceDeps {
 type Input = "outcomes" | "endpoints" | "events";
 
 /** A record that can never be projected: dead-lettered with the reason, never retried. */
+/** Projector lag: now minus the newest record timestamp of a projected batch (0 if none, never negative). */
+export function projectionLagSeconds(messages: readonly { timestamp: number }[], nowMs: number): number | null {
+  let newest = -Infinity;
+  for (const m of messages) if (Number.isFinite(m.timestamp) && m.timestamp > newest) newest = m.timestamp;
+  if (newest === -Infinity) return null;
+  return Math.max(0, (nowMs - newest) / 1000);
+}
+
 function isPoison(error: unknown): boolean {
   return (error instanceof DecodeError || error instanceof ValidationError) && !(error as NovatradeError).retriable;
 }
@@ -128,6 +136,8 @@ export class ProjectorService {
       const result = await gate.run("project outcomes", () => sink.outcomes(items), keepGoing);
       metrics.records.inc({ input, outcome: "projected" }, result.projected);
       if (result.expired > 0) metrics.records.inc({ input, outcome: "expired" }, result.expired);
+      const lag = projectionLagSeconds(decoded.map(({ message }) => message), this.#deps.now());
+      if (lag !== null) metrics.lagSeconds.set(lag);
       if (result.autoPaused.length > 0) await gate.run("carry out auto-pauses", () => sink.afterAutoPause(), keepGoing);
     } else if (input === "endpoints") {
       const changes = decoded.map(({ value }) => value as EndpointChange);
