@@ -60,16 +60,19 @@ const DELIVERY_COLUMNS = [
   "first_attempted_at", "last_attempted_at", "next_attempt_at", "last_status_code", "replay_id",
 ];
 
-async function withAttempts(db: Database, deliveries: DeliveryRow[]): Promise<DeliveryView[]> {
-  if (deliveries.length === 0) return [];
-  // Attempts share their delivery's day, so only those days' partitions are read.
+/**
+ * The attempts of the given deliveries, by delivery id, oldest first. Attempts share their
+ * delivery's day, so only those days' partitions are read.
+ */
+export async function attemptsByDelivery(db: Database, deliveries: ReadonlyArray<{ day: string; delivery_id: string }>): Promise<Map<string, AttemptView[]>> {
+  const byDelivery = new Map<string, AttemptView[]>();
+  if (deliveries.length === 0) return byDelivery;
   // The days as literals let the planner prune to their partitions before joining.
   const attempts = (await db("attempts")
     .select("delivery_id", "attempt", "result", "status_code", "error_class", "error_message", "latency_ms", "response_body", "attempted_at")
     .whereIn("day", [...new Set(deliveries.map((d) => d.day))])
     .whereIn("delivery_id", deliveries.map((d) => d.delivery_id))
     .orderBy(["delivery_id", "attempt"])) as AttemptRow[];
-  const byDelivery = new Map<string, AttemptView[]>();
   for (const row of attempts) {
     const list = byDelivery.get(row.delivery_id) ?? [];
     list.push({
@@ -84,6 +87,11 @@ async function withAttempts(db: Database, deliveries: DeliveryRow[]): Promise<De
     });
     byDelivery.set(row.delivery_id, list);
   }
+  return byDelivery;
+}
+
+async function withAttempts(db: Database, deliveries: DeliveryRow[]): Promise<DeliveryView[]> {
+  const byDelivery = await attemptsByDelivery(db, deliveries);
   return deliveries.map((row) => ({
     deliveryId: row.delivery_id,
     eventId: row.event_id,

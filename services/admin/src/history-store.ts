@@ -1,4 +1,4 @@
-import type { Database } from "@novatrade/database";
+import { attemptsByDelivery, type Database } from "@novatrade/database";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 
 export interface DeliveryFilter {
@@ -111,31 +111,11 @@ export class HistoryStore {
       .orderBy("day")
       .first()) as DeliveryRow | undefined;
     if (!row) return null;
-    const attempts = (await this.db("attempts")
-      .where({ day: row.day, delivery_id: deliveryId })
-      .orderBy("attempt")) as Array<{
-      attempt: number;
-      result: string;
-      status_code: number | null;
-      error_class: string | null;
-      error_message: string | null;
-      latency_ms: number | null;
-      response_body: string | null;
-      attempted_at: Date;
-    }>;
+    const attempts = (await attemptsByDelivery(this.db, [row])).get(row.delivery_id) ?? [];
     return {
       ...deliveryItem(row),
       organizationUuid: organizationUuid.toLowerCase(),
-      attemptList: attempts.map((a) => ({
-        attempt: a.attempt,
-        result: a.result,
-        statusCode: a.status_code,
-        errorClass: a.error_class,
-        errorMessage: a.error_message,
-        latencyMs: a.latency_ms,
-        responseBody: a.response_body,
-        attemptedAt: a.attempted_at.toISOString(),
-      })),
+      attemptList: attempts.map((attempt) => ({ ...attempt, attemptedAt: attempt.attemptedAt.toISOString() })),
     };
   }
 
