@@ -85,7 +85,7 @@ describe("make run and make demo", () => {
       expect(output.some((line) => line.includes(`"service":"${service}"`) && line.includes('"msg":"stopped"'))).toBe(true);
     }
     expect(output).toContain("[run] stopped");
-  });
+  }, 420_000);
 
   test("on a terminal the logs are human-readable, and Ctrl-C stops everything", async () => {
     const env = await runEnv();
@@ -120,5 +120,5 @@ describe("make run and make demo", () => {
     } finally {
       if (terminal.exitCode === null && terminal.signalCode === null) process.kill(-terminal.pid!, "SIGKILL");
     }
-  });
+  }, 420_000);
 });
