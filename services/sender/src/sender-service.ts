@@ -9,6 +9,7 @@ import { BatchingWriter } from "./batching-writer.js";
 import { DeliveryWrites } from "./delivery-writes.js";
 import type { Clock } from "./clock.js";
 import { attemptDelivery, isOwnFault, type OwnFault } from "./delivery-attempt.js";
+import { endToEndSeconds, eventTypeLabel } from "./delivery-labels.js";
 import { decide, type Decision, type DeliverySource, type EndpointView } from "./delivery-decision.js";
 import { EndpointLanes, type LaneJob } from "./endpoint-lanes.js";
 import type { AttemptResult, HttpDelivery } from "./http-delivery.js";
@@ -300,16 +301,26 @@ export class SenderService {
     }
     if (isOwnFault(result)) return this.#holdForOwnFault(job, result);
     this.#clearOwnFault(request.endpointId);
-    metrics.attempts.inc({ result: result.ok ? "success" : "failure", error_class: result.ok ? "none" : result.errorClass });
+    const eventType = eventTypeLabel(request.eventType);
+    const errorClass = result.ok ? "none" : result.errorClass;
+    metrics.attempts.inc({ result: result.ok ? "success" : "failure", error_class: errorClass, event_type: eventType });
     metrics.attemptDuration.observe({ result: result.ok ? "success" : "failure" }, result.latencyMs / 1000);
+    const endedAt = clock.now();
     const records = recordsForAttempt(request, result, {
       naming: this.#deps.naming,
       startedAt,
-      endedAt: clock.now(),
+      endedAt,
       random: this.#deps.random,
       jitterRatio: this.#deps.jitterRatio,
     });
-    if (records.outcome.result === "FAILED_TERMINAL") metrics.terminalFailures.inc();
+    if (records.outcome.result === "FAILED_TERMINAL") {
+      metrics.terminalFailures.inc();
+      metrics.deliveries.inc({ result: "failed_terminal", error_class: errorClass, event_type: eventType });
+    } else if (records.outcome.result === "SUCCEEDED") {
+      metrics.deliveries.inc({ result: "succeeded", error_class: "none", event_type: eventType });
+      const seconds = endToEndSeconds(request, endedAt);
+      if (seconds !== null) metrics.endToEnd.observe({ event_type: eventType }, seconds);
+    }
     this.#finishWith(source, message, () => this.#writes.attemptRecords(message, request, records));
   }
 
