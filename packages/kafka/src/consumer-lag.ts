@@ -78,13 +78,16 @@ export function startConsumerLagReader(options: ConsumerLagReaderOptions): Consu
     const started = performance.now();
     const all = await admin.listTopics();
     const result: LagByKind = new Map();
-    const ends = new Map<string, Promise<Awaited<ReturnType<KafkaAdmin["fetchTopicOffsets"]>>>>();
+    // A topic whose offsets cannot be read now (just created, its leader moving) is left out of
+    // this read rather than failing it: the next read picks it up.
+    const ends = new Map<string, Promise<Awaited<ReturnType<KafkaAdmin["fetchTopicOffsets"]>> | null>>();
+    const unreadable: string[] = [];
     const topicsOf = (group: LaggingGroup) =>
       group.topics instanceof RegExp ? all.filter((topic) => (group.topics as RegExp).test(topic)) : group.topics.filter((topic) => all.includes(topic));
     const wanted = [...new Set(groups.flatMap(topicsOf))];
     for (let i = 0; i < wanted.length; i += TOPIC_CONCURRENCY) {
       const chunk = wanted.slice(i, i + TOPIC_CONCURRENCY);
-      const fetched = chunk.map((topic) => admin.fetchTopicOffsets(topic));
+      const fetched = chunk.map((topic) => admin.fetchTopicOffsets(topic).catch(() => (unreadable.push(topic), null)));
       chunk.forEach((topic, index) => ends.set(topic, fetched[index]!));
       await Promise.all(fetched);
     }
@@ -94,10 +97,11 @@ export function startConsumerLagReader(options: ConsumerLagReaderOptions): Consu
       const committed = new Map((await admin.fetchGroupOffsets(group.groupId, topics)).map((row) => [`${row.topic}:${row.partition}`, row.offset]));
       const partitions: PartitionLagInput[] = [];
       for (const topic of topics) {
-        for (const end of await ends.get(topic)!) partitions.push({ topic, partition: end.partition, high: end.high, low: end.low, committed: committed.get(`${topic}:${end.partition}`) ?? null });
+        for (const end of (await ends.get(topic)) ?? []) partitions.push({ topic, partition: end.partition, high: end.high, low: end.low, committed: committed.get(`${topic}:${end.partition}`) ?? null });
       }
       result.set(group.groupId, sumLagByKind(partitions, kindOf));
     }
+    if (unreadable.length > 0) logger.warn({ topics: unreadable.length, example: unreadable[0] }, "end offsets of some topics could not be read; left out of this lag read");
     gauge.reset();
     for (const [groupId, kinds] of result) for (const [kind, lag] of kinds) gauge.set({ group_id: groupId, topic_kind: kind }, lag);
     readSeconds.set((performance.now() - started) / 1000);

@@ -78,6 +78,12 @@ export function createSenderMetrics(registry: Registry) {
       help: "Attempts running now",
       registers: [registry],
     }),
+    retryBacklog: new Gauge({
+      name: "novatrade_sender_retry_backlog",
+      help: "Retries waiting in each retry tier (the retry group's lag on the tier's topic), by tier (its delay)",
+      labelNames: ["tier"] as const,
+      registers: [registry],
+    }),
     heldPartitions: new Gauge({
       name: "novatrade_sender_held_retry_partitions",
       help: "Retry partitions paused until their head delivery is due",
