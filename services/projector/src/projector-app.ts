@@ -17,12 +17,13 @@ import { sweepFailingEndpoints } from "./health-sweep.js";
 import { createProjectorMetrics } from "./metrics.js";
 import { projectOutcomes } from "./outcome-projection.js";
 import { ProjectorService } from "./projector-service.js";
+import { countPausedEndpoints, type PauseReason } from "./paused-endpoints.js";
 
 export interface ProjectorApp {
   db: Database;
   service: ProjectorService;
   gate: DatabaseGate;
-  /** Port of /metrics and /healthz (503 while PostgreSQL is unreachable). */
+  /** Port of /metrics, /healthz and /readyz (503 while PostgreSQL is unreachable). */
   opsPort: number;
   /**
    * Runs the 72 h sweep now and carries out pending pauses (the timer runs it every
@@ -31,6 +32,8 @@ export interface ProjectorApp {
   sweep(): Promise<string[]>;
   /** Creates partitions ahead and drops expired ones now (also on a timer). */
   maintain(): Promise<{ created: string[]; dropped: string[] }>;
+  /** Counts paused endpoints by reason into novatrade_endpoints_paused now (also every PROJECTOR_PAUSED_COUNT_INTERVAL_MS). */
+  countPaused(): Promise<Record<PauseReason, number>>;
 }
 
 export interface ProjectorDeps {
@@ -165,6 +168,13 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
     return paused;
   };
   onStop(every(config.PROJECTOR_SWEEP_INTERVAL_MS, logger, "72 h sweep", sweep));
+  const countPaused = async () => {
+    const counts = await countPausedEndpoints(db);
+    for (const [reason, count] of Object.entries(counts)) metrics.endpointsPaused.set({ reason }, count);
+    return counts;
+  };
+  await gate.run("count paused endpoints", countPaused);
+  onStop(every(config.PROJECTOR_PAUSED_COUNT_INTERVAL_MS, logger, "paused endpoint count", countPaused));
   onStop(every(config.PROJECTOR_MAINTENANCE_INTERVAL_MS, logger, "partition maintenance", async () => {
     await maintain();
     knownDays.clear(); // dropped days must be created again if a row for them still comes
@@ -173,5 +183,5 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
   const ops = await startOpsServer({ registry, host: config.PROJECTOR_OPS_HOST, port: config.PROJECTOR_OPS_PORT, isLive: () => service.isLive() && directory.isLive(), isReady: () => service.isReady() && directory.isReady() });
   onStop(() => ops.close());
   logger.info({ topics: [topics.deliveryOutcome, topics.endpointConfig, topics.domain], schema, opsPort: ops.port }, "projecting");
-  return { db, service, gate, opsPort: ops.port, sweep, maintain };
+  return { db, service, gate, opsPort: ops.port, sweep, maintain, countPaused };
 }
