@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the whole dispatcher on this machine, in the foreground. Infrastructure is already
 # up (make run depends on infra-up). This registers the schemas, starts router, sender,
-# projector, admin and Prometheus, waits until every service answers /healthz, and prints where
+# projector, admin and Prometheus, waits until every service answers /readyz, and prints where
 # everything is.
 #
 # Stopping: Ctrl-C, or SIGTERM to `make run` (make passes it on to this script) or to this
@@ -93,8 +93,8 @@ if scripts/prometheus.sh install; then
   prometheus_url="http://127.0.0.1:$PROMETHEUS_PORT  (targets: /targets, alerts: /alerts)"
 fi
 
-healthy() { # port
-  node -e 'fetch(`http://127.0.0.1:${process.argv[1]}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
+healthy() { # port: ready, i.e. can do its work now
+  node -e 'fetch(`http://127.0.0.1:${process.argv[1]}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "$1"
 }
 for port in "$ROUTER_OPS_PORT" "$SENDER_OPS_PORT" "$PROJECTOR_OPS_PORT" "$ADMIN_OPS_PORT"; do
   until healthy "$port"; do

@@ -104,13 +104,13 @@ describe("EndpointDirectory", () => {
       what: "the view to wait for the registry",
     });
     expect(started).toBe(false);
-    expect(directory.isHealthy()).toBe(false);
+    expect(directory.isReady()).toBe(false);
 
     await proxy.up();
     await starting;
     expect(endpoints.map((endpoint) => directory.get(endpoint.endpointId)?.revision)).toEqual([1, 1, 1]);
     expect(directory.ofOrganization(ORG)).toHaveLength(3);
-    await waitUntil(() => directory.isHealthy(), { what: "the view to be healthy" });
+    await waitUntil(() => directory.isReady(), { what: "the view to be healthy" });
   });
 
   test("a record that can never decode, last on the topic, is dead-lettered and counted, and start() returns", async () => {
@@ -124,7 +124,7 @@ describe("EndpointDirectory", () => {
 
     expect(directory.get(good.endpointId)).toBeDefined();
     expect(directory.get("ep_undecodable")).toBeUndefined();
-    expect(directory.isHealthy()).toBe(true);
+    expect(directory.isReady()).toBe(true);
     const counted = await metricsRegistry.getSingleMetricAsString("novatrade_endpoint_config_dead_letters_total");
     expect(counted).toMatch(/error_class="DecodeError"} 1$/m);
 

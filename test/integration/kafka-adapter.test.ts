@@ -542,6 +542,8 @@ describe("kafka adapter against Kafka 4.1", () => {
     expect(text).toMatch(/test_kafka_consumer_handler_errors_total\{[^}]*outcome="rethrow"\} [1-9]/);
     expect(text).toMatch(/test_kafka_consumer_handler_errors_total\{[^}]*outcome="skip"\} 1/);
     expect(text).toMatch(/test_kafka_client_events_total\{[^}]*event="crash"\} [1-9]/);
+    // The crash kafkajs restarted from also counts as a restart.
+    expect(text).toMatch(/test_kafka_client_events_total\{[^}]*event="crash_restart"\} [1-9]/);
     expect(text).toMatch(/test_kafka_client_events_total\{[^}]*event="group_join"\} [1-9]/);
     expect(text).toMatch(/test_kafka_request_duration_seconds_count\{[^}]*api="Produce"\} [1-9]/);
   });

@@ -68,7 +68,7 @@ describe("deployment files", () => {
       expect(container.command.join(" ")).toBe(`node services/${doc.metadata.name}/dist/main.js`);
       expect(existsSync(path.join(root, "services", doc.metadata.name, "src/main.ts"))).toBe(true);
       expect(container.livenessProbe.httpGet.path).toBe("/healthz");
-      expect(container.readinessProbe).toBeDefined();
+      expect(container.readinessProbe.httpGet.path).toBe("/readyz");
       expect(container.resources.requests.cpu).toBeDefined();
       expect(container.resources.limits.memory).toBeDefined();
       expect(container.envFrom).toContainEqual({ secretRef: { name: "novatrade-webhooks-secrets" } });

@@ -121,6 +121,25 @@ describe("projector: endpoint health and auto-pause", () => {
     clock = Date.now();
   });
 
+  test("novatrade_endpoints_paused counts paused endpoints by reason: auto-paused, paused by hand, resumed", async () => {
+    const before = await suite.projector.app.countPaused();
+    const auto = await newEndpoint();
+    const t = Date.now() + 1000;
+    await produceOutcomes(suite.pipeline, Array.from({ length: 20 }, (_, i) => outcomeRecord({ endpointId: auto.endpointId, attemptedAt: t + i })));
+    await waitUntil(async () => (await suite.db("endpoints").where({ endpoint_id: auto.endpointId }).first())?.status === "PAUSED", { what: "auto-paused" });
+    await waitUntil(async () => (await suite.projector.app.countPaused()).auto === before.auto + 1, { what: "auto counted" });
+
+    const manual = await newEndpoint();
+    await suite.pipeline.updateEndpoint(withStatus(manual, "PAUSED", Date.now()));
+    await waitUntil(async () => (await suite.projector.app.countPaused()).manual === before.manual + 1, { what: "manual counted" });
+    expect(await suite.projector.app.countPaused()).toEqual({ auto: before.auto + 1, manual: before.manual + 1 });
+    expect(await suite.projector.registry.getSingleMetricAsString("novatrade_endpoints_paused")).toMatch(new RegExp(`novatrade_endpoints_paused\\{reason="manual"[^}]*\\} ${before.manual + 1}\\b`));
+
+    const paused = await suite.db("endpoints").where({ endpoint_id: manual.endpointId }).first();
+    await suite.pipeline.updateEndpoint(withStatus({ ...manual, status: "PAUSED", revision: paused.revision, updatedAt: paused.updated_at.getTime() }, "ACTIVE", Date.now() + 1));
+    await waitUntil(async () => (await suite.projector.app.countPaused()).manual === before.manual, { what: "resume uncounted" });
+  });
+
   test("resuming by hand starts a new episode with a new event id", async () => {
     const endpoint = await newEndpoint();
     const t = Date.now() + 1000;

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, test } from "vitest";
 import { sampleEvent } from "@novatrade/event-codec";
-import { freePort, healthz } from "../support/ops-probe.js";
+import { freePort, healthz, readyz } from "../support/ops-probe.js";
 import { startPipeline, type Pipeline } from "../support/pipeline.js";
 import { startReceiver, type Receiver } from "../support/receiver.js";
 import { waitUntil } from "../support/wait-until.js";
@@ -52,18 +52,23 @@ describe.skipIf(!localRegistry)("schema registry outage (real registry stopped w
       starting.catch(() => undefined);
       published.push(...(await pipeline.publishMany(5, KYC)));
       const probes: Array<[number | null, number | null]> = [];
+      const liveness: Array<[number | null, number | null]> = [];
       while (Date.now() - outageStarted < OUTAGE_MS) {
-        probes.push([await healthz(ports.router), await healthz(ports.sender)]);
+        probes.push([await readyz(ports.router), await readyz(ports.sender)]);
+        liveness.push([await healthz(ports.router), await healthz(ports.sender)]);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       // Both answered their probes during the outage, and never with "ready".
       expect(probes.some(([router, sender]) => router === 503 && sender === 503)).toBe(true);
       expect(probes.filter(([router, sender]) => router === 200 || sender === 200)).toEqual([]);
+      // Yet live all along: waiting for the registry is nothing a restart would fix.
+      expect(liveness.some(([router, sender]) => router === 200 && sender === 200)).toBe(true);
+      expect(liveness.filter(([router, sender]) => router === 503 || sender === 503)).toEqual([]);
       expect(receiver.requests).toHaveLength(0);
 
       await registry("registry-start");
       await starting;
-      await waitUntil(async () => (await healthz(ports.router)) === 200 && (await healthz(ports.sender)) === 200, { what: "both services ready" });
+      await waitUntil(async () => (await readyz(ports.router)) === 200 && (await readyz(ports.sender)) === 200, { what: "both services ready" });
       await waitUntil(() => published.every((id) => receiver!.eventIds().has(id)), { what: "the 10 events delivered", timeoutMs: 120_000 });
       // The test's own outcome reader learns the outcome schema while the registry is there.
       await pipeline.outcomes.waitFor((list) => list.filter((outcome) => outcome.result === "SUCCEEDED").length >= 10, "10 SUCCEEDED outcomes");
@@ -76,7 +81,7 @@ describe.skipIf(!localRegistry)("schema registry outage (real registry stopped w
         (list) => list.filter((outcome) => outcome.endpointId === endpoint.endpointId && outcome.result === "SUCCEEDED").length >= 15,
         "15 SUCCEEDED outcomes",
       );
-      expect([await healthz(ports.router), await healthz(ports.sender)]).toEqual([200, 200]);
+      expect([await readyz(ports.router), await readyz(ports.sender)]).toEqual([200, 200]);
       expect(pipeline.outcomes.records.filter((outcome) => outcome.result !== "SUCCEEDED")).toEqual([]);
       expect(pipeline.deadLetters.records).toEqual([]);
     },

@@ -158,7 +158,7 @@ describe("sender faults (real broker, registry, loopback receivers)", () => {
       what: "three own-fault holds",
     });
     expect(outcomesOfEndpoint()).toEqual([]);
-    expect(sender.service.isHealthy()).toBe(false);
+    expect(sender.service.isReady()).toBe(false);
     expect(receiver.requests).toHaveLength(0);
 
     // The key fixed: the held delivery goes out as attempt 1, and nothing failed was ever recorded.
@@ -166,7 +166,7 @@ describe("sender faults (real broker, registry, loopback receivers)", () => {
     expect(pipeline.env.ENDPOINT_SECRETS_KEY).toBe(TEST_SECRETS_KEY);
     const fixed = await pipeline.startSender();
     await pipeline.outcomes.waitFor((list) => list.some((outcome) => outcome.eventId === eventId && outcome.result === "SUCCEEDED"), "the delivery after the fix");
-    expect(fixed.service.isHealthy()).toBe(true);
+    expect(fixed.service.isReady()).toBe(true);
     expect(pipeline.outcomes.records.filter((outcome) => outcome.endpointId === config.endpointId).map((outcome) => [outcome.result, outcome.attempt])).toEqual([["SUCCEEDED", 1]]);
     expect(receiver.requests.map(attemptOf)).toEqual([1]);
   });

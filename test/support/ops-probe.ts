@@ -10,10 +10,19 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** `/healthz` of a service's ops server: its HTTP status, or null while nothing listens. */
-export async function healthz(port: number): Promise<number | null> {
+/** `/healthz` (liveness) of a service's ops server: its HTTP status, or null while nothing listens. */
+export function healthz(port: number): Promise<number | null> {
+  return probe(port, "/healthz");
+}
+
+/** `/readyz` (readiness: can do its work now) of a service's ops server: its HTTP status, or null while nothing listens. */
+export function readyz(port: number): Promise<number | null> {
+  return probe(port, "/readyz");
+}
+
+async function probe(port: number, path: string): Promise<number | null> {
   try {
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) });
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5_000) });
     await response.arrayBuffer();
     return response.status;
   } catch {

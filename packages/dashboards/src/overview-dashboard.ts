@@ -4,10 +4,9 @@ import { stat, timeseries } from "./panels.js";
 const RATE = "$__rate_interval";
 
 /**
- * The operator's dashboard, over the metrics the services export today (README.md, "Metrics").
- * Panels for metrics still to come (end-to-end latency, retry backlog per tier, consumer lag,
- * paused endpoints) are added with those metrics; a test fails
- * on any panel that names a metric no running service exports.
+ * The operator's dashboard, over the metrics the services export (README.md, "Metrics"). A test
+ * fails on any panel that names a metric no running service exports. Gauges every replica
+ * reports alike (lag, retry backlog: each replica reads the same group) are folded with max.
  */
 export function overviewDashboard(): Dashboard {
   return new DashboardBuilder("Novatrade Webhooks")
@@ -18,9 +17,10 @@ export function overviewDashboard(): Dashboard {
     .time({ from: "now-3h", to: "now" })
     .timezone("utc")
     .withRow(new RowBuilder("Throughput"))
-    .withPanel(stat("Deliveries succeeded (5m)", "short", { expr: `sum(increase(novatrade_sender_attempts_total{result="success"}[5m]))`, legend: "succeeded" }))
+    .withPanel(stat("Deliveries succeeded (5m)", "short", { expr: `sum(increase(novatrade_sender_deliveries_total{result="succeeded"}[5m]))`, legend: "succeeded" }))
     .withPanel(stat("Attempts failed (5m)", "short", { expr: `sum(increase(novatrade_sender_attempts_total{result="failure"}[5m]))`, legend: "failed" }))
     .withPanel(stat("Attempts in flight", "short", { expr: "sum(novatrade_sender_in_flight)", legend: "in flight" }))
+    .withPanel(stat("Endpoints paused", "short", { expr: "max by (reason) (novatrade_endpoints_paused)", legend: "{{reason}}" }, "manual: by an operator or integrator; auto: by the auto-pause rules"))
     .withPanel(stat("Services up", "short", { expr: `sum(up{job=~"router|sender|projector|admin"})`, legend: "up" }, "Replicas Prometheus can scrape"))
     .withPanel(
       timeseries("Domain events by outcome", "reqps", [
@@ -37,7 +37,18 @@ export function overviewDashboard(): Dashboard {
         { expr: `sum by (result) (rate(novatrade_sender_attempts_total[${RATE}]))`, legend: "{{result}}" },
       ]),
     )
+    .withPanel(
+      timeseries("Deliveries finished by result and event type", "reqps", [
+        { expr: `sum by (result, event_type) (rate(novatrade_sender_deliveries_total[${RATE}]))`, legend: "{{result}} {{event_type}}" },
+      ], "succeeded, or failed_terminal after the last attempt"),
+    )
     .withRow(new RowBuilder("Latency"))
+    .withPanel(
+      timeseries("End-to-end latency percentiles", "s", [50, 95, 99].map((quantile) => ({
+        expr: `histogram_quantile(0.${quantile}, sum by (le) (rate(novatrade_sender_end_to_end_seconds_bucket[${RATE}])))`,
+        legend: `p${quantile}`,
+      })), "From the event's createdAt to the 2xx of its delivery (retries included, replays not)"),
+    )
     .withPanel(
       timeseries("Attempt latency percentiles", "s", [50, 95, 99].map((quantile) => ({
         expr: `histogram_quantile(0.${quantile}, sum by (le) (rate(novatrade_sender_attempt_duration_seconds_bucket[${RATE}])))`,
@@ -70,6 +81,16 @@ export function overviewDashboard(): Dashboard {
     )
     .withRow(new RowBuilder("Retries and paused endpoints"))
     .withPanel(
+      timeseries("Retry backlog per tier", "short", [
+        { expr: "max by (tier) (novatrade_sender_retry_backlog)", legend: "{{tier}}" },
+      ], "Retries waiting in each retry topic (the retry group's lag), by delay"),
+    )
+    .withPanel(
+      timeseries("Oldest retry overdue by, per tier", "s", [
+        { expr: "time() - min by (tier) (novatrade_sender_retry_oldest_due_timestamp_seconds)", legend: "{{tier}}" },
+      ], "Now minus the due time of the oldest retry read and not finished; negative: not due yet"),
+    )
+    .withPanel(
       timeseries("Retry partitions held until due", "short", [
         { expr: "sum(novatrade_sender_held_retry_partitions)", legend: "held" },
       ], "Retry-tier partitions the sender has paused until their head delivery is due"),
@@ -80,6 +101,11 @@ export function overviewDashboard(): Dashboard {
       ], "Moved back to the endpoint's delivery topic and held there while the endpoint is paused"),
     )
     .withRow(new RowBuilder("Kafka clients"))
+    .withPanel(
+      timeseries("Consumer lag by group and topic kind", "short", [
+        { expr: "max by (group_id, topic_kind) (novatrade_kafka_consumer_lag_messages)", legend: "{{group_id}} {{topic_kind}}" },
+      ], "Messages not yet consumed (end offset minus committed), read every KAFKA_LAG_INTERVAL_MS"),
+    )
     .withPanel(
       timeseries("Rebalances, crashes and restarts", "short", [
         { expr: `sum by (job, event) (increase(novatrade_kafka_client_events_total{event=~"rebalancing|group_join|crash|crash_restart|request_timeout"}[${RATE}]))`, legend: "{{job}} {{event}}" },
@@ -107,6 +133,11 @@ export function overviewDashboard(): Dashboard {
     .withRow(new RowBuilder("Projector and admin"))
     .withPanel(
       timeseries("Projector lag", "s", [{ expr: "max(novatrade_projector_lag_seconds)", legend: "lag" }]),
+    )
+    .withPanel(
+      timeseries("Projector writes by input", "reqps", [
+        { expr: `sum by (input, outcome) (rate(novatrade_projector_records_total[${RATE}]))`, legend: "{{input}} {{outcome}}" },
+      ], "Records projected into PostgreSQL per second"),
     )
     .withPanel(
       timeseries("Auto-pauses", "short", [{ expr: `sum by (reason) (increase(novatrade_projector_auto_pauses_total[${RATE}]))`, legend: "{{reason}}" }]),

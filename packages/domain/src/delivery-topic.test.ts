@@ -9,6 +9,7 @@ import {
   retryTopicForDelay,
   retryTopicPattern,
   retryTopicsForSchedule,
+  topicKind,
   topicNames,
   validateTopicNaming,
   type TopicNaming,
@@ -141,4 +142,18 @@ describe("validateTopicNaming", () => {
     const names = [...Object.values(topicNames(naming)), deliveryTopic(naming, "ep_1"), ...retryTopicsForSchedule(naming, DEFAULT_RETRY_SCHEDULE)];
     for (const name of names) expect(isLegalTopicName(name)).toBe(true);
   });
+});
+
+describe("topicKind (a bounded metric label)", () => {
+  it.each([
+    ["novatrade.events", "domain"],
+    ["novatrade.webhooks.endpoint-config", "endpoint_config"],
+    ["novatrade.webhooks.delivery-outcomes", "delivery_outcome"],
+    ["novatrade.webhooks.dead-letter", "dead_letter"],
+    ["novatrade.webhooks.delivery.ep_123", "delivery"],
+    ["novatrade.webhooks.delivery.another-endpoint", "delivery"],
+    ["novatrade.webhooks.retry.5m", "retry_5m"],
+    ["novatrade.webhooks.retry.2", "retry_2"],
+    ["someone.elses.topic", "other"],
+  ])("%s -> %s", (topic, kind) => expect(topicKind({ ...naming, domainTopic: "novatrade.events" }, topic)).toBe(kind));
 });

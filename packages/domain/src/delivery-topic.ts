@@ -121,3 +121,19 @@ export function retryTopicsForSchedule(naming: TopicNaming, schedule: RetrySched
 export function retryTopicPattern(naming: TopicNaming): RegExp {
   return new RegExp(`^${naming.prefix.replace(/\./g, "\\.")}retry\\.[0-9]+(ms|s|m|h)?$`);
 }
+
+/**
+ * A bounded label for a topic, for metrics: `domain`, `endpoint_config`, `delivery_outcome`,
+ * `dead_letter`, `delivery` (every endpoint's topic: one per endpoint, so never the name),
+ * `retry_<delay>` (`retry_5m`: as many as the schedules' delays) or `other`.
+ */
+export function topicKind(naming: TopicNaming, topic: string): string {
+  const fixed = topicNames(naming);
+  if (topic === fixed.domain) return "domain";
+  if (topic === fixed.endpointConfig) return "endpoint_config";
+  if (topic === fixed.deliveryOutcome) return "delivery_outcome";
+  if (topic === fixed.deadLetter) return "dead_letter";
+  if (deliveryTopicPattern(naming).test(topic)) return "delivery";
+  if (retryTopicPattern(naming).test(topic)) return `retry_${topic.slice(naming.prefix.length + "retry.".length)}`;
+  return "other";
+}

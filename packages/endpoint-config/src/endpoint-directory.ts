@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { topicNames, type TopicNaming } from "@novatrade/domain";
 import { deadLetterFor, isRetriable, retryWhileRetriable, type RecordCodec, type RetryRetriableOptions } from "@novatrade/event-codec";
-import type { KafkaClient, KafkaConsumer, KafkaMessage, KafkaProducer, MessageContext } from "@novatrade/kafka";
+import { consumerProbe, type KafkaClient, type KafkaConsumer, type KafkaMessage, type KafkaProducer, type MessageContext } from "@novatrade/kafka";
 import { DeletedEndpoints } from "./deleted-endpoints.js";
 import type { EndpointDirectoryMetrics } from "./endpoint-directory-metrics.js";
 import type { EndpointConfig } from "./endpoint-record.js";
@@ -115,10 +115,13 @@ export class EndpointDirectory {
    * Healthy once caught up, while its consumer runs and while no record is waiting on the
    * registry: a service whose view is stale or stuck must not report ready.
    */
-  isHealthy(): boolean {
-    const status = this.#consumer?.status();
-    const running = status === "running" || status === "starting" || status === "restarting";
-    return this.#caughtUp && this.#waitingOn === null && running;
+  isReady(): boolean {
+    return this.#caughtUp && this.#waitingOn === null && consumerProbe(this.#consumer?.status()).ready;
+  }
+
+  /** Live: its consumer has not crashed or stopped for good. */
+  isLive(): boolean {
+    return consumerProbe(this.#consumer?.status()).live;
   }
 
   /** The record the endpoint's current configuration came from (for compare-and-set writers). */

@@ -37,3 +37,5 @@ export type { TopicPartitionOffset, TopicPartitions } from "./topic-partitions.j
 export { resolveTopics, type TopicSelector, type TopicSetChange } from "./topic-subscription.js";
 export { chunkTopicMessages, MAX_PRODUCE_REQUEST_BYTES, type TopicMessages } from "./produce-chunks.js";
 export { offsetRangeByTime, rangeSize, readTopicRanges, type PartitionRange, type ReadRangeOptions } from "./range-reader.js";
+export { startConsumerLagReader, sumLagByKind, type ConsumerLagReader, type ConsumerLagReaderOptions, type LagByKind, type LaggingGroup, type PartitionLagInput } from "./consumer-lag.js";
+export { consumerProbe } from "./consumer-probe.js";

@@ -580,6 +580,8 @@ class PatternAwareConsumer implements KafkaConsumer {
       }),
       inner.on(events.CRASH, ({ payload }) => {
         metrics.event("consumer", "crash");
+        // Every crash counts as `crash`; those kafkajs restarts from also count as `crash_restart`.
+        if (payload.restart) metrics.event("consumer", "crash_restart");
         if (this.inner !== inner) return; // an old consumer being replaced
         this.state = payload.restart ? "restarting" : "crashed";
         this.assigned = [];

@@ -62,6 +62,8 @@ export const commonEnv = {
    * member's partitions wait this long before another member takes them over.
    */
   KAFKA_SESSION_TIMEOUT_MS: intVar(30_000, 6_000),
+  /** How often a service reads its consumer groups' lag (novatrade_kafka_consumer_lag_messages), in milliseconds. */
+  KAFKA_LAG_INTERVAL_MS: intVar(30_000, 1_000),
   /** Domain topic name; upstream producers write here. */
   DOMAIN_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]+$/).default("novatrade.events"),
 };

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { collectDefaultMetrics, Registry } from "prom-client";
 
 /** One registry per service process, created in main.ts and handed to every component. */
@@ -16,15 +16,21 @@ export interface OpsServer {
 }
 
 /**
- * Serves `/metrics` for Prometheus and `/healthz` for orchestrators. `isHealthy` is asked on each
- * probe so a consumer that has crashed shows up as unhealthy.
+ * Serves `/metrics` for Prometheus, `/healthz` (liveness: 503 only when a restart would help, e.g.
+ * a consumer crashed for good) and `/readyz` (readiness: the service can do its work now). Both
+ * are asked on each probe.
  */
 export async function startOpsServer(options: {
   registry: Registry;
   host: string;
   port: number;
-  isHealthy?: () => boolean;
+  isLive?: () => boolean;
+  isReady?: () => boolean | Promise<boolean>;
 }): Promise<OpsServer> {
+  const answer = (response: ServerResponse, ok: boolean, yes: string, no: string) => {
+    response.writeHead(ok ? 200 : 503, { "content-type": "application/json" });
+    response.end(JSON.stringify({ status: ok ? yes : no }));
+  };
   const server: Server = createServer((request, response) => {
     if (request.url === "/metrics") {
       options.registry
@@ -40,9 +46,16 @@ export async function startOpsServer(options: {
       return;
     }
     if (request.url === "/healthz") {
-      const healthy = options.isHealthy?.() ?? true;
-      response.writeHead(healthy ? 200 : 503, { "content-type": "application/json" });
-      response.end(JSON.stringify({ status: healthy ? "ok" : "unhealthy" }));
+      answer(response, options.isLive?.() ?? true, "ok", "unhealthy");
+      return;
+    }
+    if (request.url === "/readyz") {
+      Promise.resolve()
+        .then(() => options.isReady?.() ?? true)
+        .then(
+          (ready) => answer(response, ready, "ready", "not ready"),
+          () => answer(response, false, "ready", "not ready"),
+        );
       return;
     }
     response.writeHead(404, { "content-type": "text/plain" });

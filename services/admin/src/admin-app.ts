@@ -105,7 +105,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
     runner,
     registry,
     metrics,
-    isReady: async () => directory.isHealthy() && (await db.raw("SELECT 1").then(() => true, () => false)),
+    isReady: async () => directory.isReady() && (await db.raw("SELECT 1").then(() => true, () => false)),
     pageLimitMax: config.ADMIN_PAGE_LIMIT_MAX,
     bodyLimitBytes: config.ADMIN_BODY_LIMIT_BYTES,
   };
@@ -115,7 +115,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : config.ADMIN_HTTP_PORT;
 
-  const ops = await startOpsServer({ registry, host: config.ADMIN_OPS_HOST, port: config.ADMIN_OPS_PORT, isHealthy: () => directory.isHealthy() });
+  const ops = await startOpsServer({ registry, host: config.ADMIN_OPS_HOST, port: config.ADMIN_OPS_PORT, isLive: () => directory.isLive(), isReady: () => context.isReady() });
   onStop(() => ops.close());
 
   // Jobs a stopped admin left queued or running: resumed from their saved progress.

@@ -24,6 +24,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
       PROJECTOR_AUTO_PAUSE_FAILING_MS: intVar(72 * HOUR_MS, 1),
       /** How often endpoints with no new attempt are checked against the duration rule, in milliseconds. */
       PROJECTOR_SWEEP_INTERVAL_MS: intVar(60_000, 100),
+      /** How often paused endpoints are counted for novatrade_endpoints_paused, in milliseconds. */
+      PROJECTOR_PAUSED_COUNT_INTERVAL_MS: intVar(30_000, 100),
       /** Days of history kept (whole day partitions are dropped after that). */
       PROJECTOR_RETENTION_DAYS: intVar(30, 1),
       /** Days of partitions created ahead of today. */

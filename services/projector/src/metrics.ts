@@ -38,6 +38,12 @@ export function createProjectorMetrics(registry: Registry) {
       help: "Seconds between the newest outcome record projected (its Kafka timestamp) and the moment it was applied to PostgreSQL",
       registers: [registry],
     }),
+    endpointsPaused: new Gauge({
+      name: "novatrade_endpoints_paused",
+      help: "Endpoints paused now, by reason: manual (an operator or integrator) or auto (the auto-pause rules); from the health table",
+      labelNames: ["reason"] as const,
+      registers: [registry],
+    }),
     partitionsDropped: new Counter({
       name: "novatrade_projector_partitions_dropped_total",
       help: "Day partitions dropped by retention",

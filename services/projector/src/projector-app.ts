@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { topicNames, validateAutoPausePolicy, validateRetentionPolicy, validateTopicNaming, type AutoPausePolicy, type RetentionPolicy } from "@novatrade/domain";
+import { topicKind, topicNames, validateAutoPausePolicy, validateRetentionPolicy, validateTopicNaming, type AutoPausePolicy, type RetentionPolicy } from "@novatrade/domain";
 import { createDatabase, ensurePartitions, maintainPartitions, migrateLatest, type Database } from "@novatrade/database";
 import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
 import { EndpointConfigPublisher, EndpointDirectory, endpointStore } from "@novatrade/endpoint-config";
-import { createKafka } from "@novatrade/kafka";
+import { createKafka, startConsumerLagReader } from "@novatrade/kafka";
 import { createEventProducer } from "@novatrade/producer";
 import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
 import { AutoPauseOutbox } from "./auto-pause-outbox.js";
@@ -17,12 +17,13 @@ import { sweepFailingEndpoints } from "./health-sweep.js";
 import { createProjectorMetrics } from "./metrics.js";
 import { projectOutcomes } from "./outcome-projection.js";
 import { ProjectorService } from "./projector-service.js";
+import { countPausedEndpoints, type PauseReason } from "./paused-endpoints.js";
 
 export interface ProjectorApp {
   db: Database;
   service: ProjectorService;
   gate: DatabaseGate;
-  /** Port of /metrics and /healthz (503 while PostgreSQL is unreachable). */
+  /** Port of /metrics, /healthz and /readyz (503 while PostgreSQL is unreachable). */
   opsPort: number;
   /**
    * Runs the 72 h sweep now and carries out pending pauses (the timer runs it every
@@ -31,6 +32,8 @@ export interface ProjectorApp {
   sweep(): Promise<string[]>;
   /** Creates partitions ahead and drops expired ones now (also on a timer). */
   maintain(): Promise<{ created: string[]; dropped: string[] }>;
+  /** Counts paused endpoints by reason into novatrade_endpoints_paused now (also every PROJECTOR_PAUSED_COUNT_INTERVAL_MS). */
+  countPaused(): Promise<Record<PauseReason, number>>;
 }
 
 export interface ProjectorDeps {
@@ -123,13 +126,14 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
     now,
   });
 
+  const groupId = config.PROJECTOR_GROUP_ID ?? `${config.TOPIC_PREFIX}projector`;
   const service = new ProjectorService({
     kafka,
     producer,
     records,
     codec,
     topics,
-    groupId: config.PROJECTOR_GROUP_ID ?? `${config.TOPIC_PREFIX}projector`,
+    groupId,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     partitionsConcurrently: config.PROJECTOR_PARTITIONS_CONCURRENTLY,
     sink: {
@@ -147,6 +151,15 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
   await gate.run("pending auto-pauses", () => outbox.process());
   await service.start();
   onStop(() => service.stop());
+  const lag = startConsumerLagReader({
+    admin: kafka.admin,
+    groups: [{ groupId, topics: [topics.deliveryOutcome, topics.endpointConfig, topics.domain] }],
+    kindOf: (topic) => topicKind(naming, topic),
+    registry,
+    logger: logger.child({ component: "consumer-lag" }),
+    intervalMs: config.KAFKA_LAG_INTERVAL_MS,
+  });
+  onStop(() => lag.stop());
 
   const sweep = async () => {
     const paused = await sweepFailingEndpoints(db, autoPause, now());
@@ -155,13 +168,20 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
     return paused;
   };
   onStop(every(config.PROJECTOR_SWEEP_INTERVAL_MS, logger, "72 h sweep", sweep));
+  const countPaused = async () => {
+    const counts = await countPausedEndpoints(db);
+    for (const [reason, count] of Object.entries(counts)) metrics.endpointsPaused.set({ reason }, count);
+    return counts;
+  };
+  await gate.run("count paused endpoints", countPaused);
+  onStop(every(config.PROJECTOR_PAUSED_COUNT_INTERVAL_MS, logger, "paused endpoint count", countPaused));
   onStop(every(config.PROJECTOR_MAINTENANCE_INTERVAL_MS, logger, "partition maintenance", async () => {
     await maintain();
     knownDays.clear(); // dropped days must be created again if a row for them still comes
   }));
 
-  const ops = await startOpsServer({ registry, host: config.PROJECTOR_OPS_HOST, port: config.PROJECTOR_OPS_PORT, isHealthy: () => service.isReady() });
+  const ops = await startOpsServer({ registry, host: config.PROJECTOR_OPS_HOST, port: config.PROJECTOR_OPS_PORT, isLive: () => service.isLive() && directory.isLive(), isReady: () => service.isReady() && directory.isReady() });
   onStop(() => ops.close());
   logger.info({ topics: [topics.deliveryOutcome, topics.endpointConfig, topics.domain], schema, opsPort: ops.port }, "projecting");
-  return { db, service, gate, opsPort: ops.port, sweep, maintain };
+  return { db, service, gate, opsPort: ops.port, sweep, maintain, countPaused };
 }

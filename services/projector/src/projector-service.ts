@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { DecodeError, NovatradeError, ValidationError, type EventEnvelope, type FixedTopicNames } from "@novatrade/domain";
 import { deadLetterFor, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
-import { nextOffset, type BatchContext, type KafkaBatch, type KafkaClient, type KafkaConsumer, type KafkaMessage, type KafkaProducer } from "@novatrade/kafka";
+import { consumerProbe, nextOffset, type BatchContext, type KafkaBatch, type KafkaClient, type KafkaConsumer, type KafkaMessage, type KafkaProducer } from "@novatrade/kafka";
 import type { DatabaseGate } from "./database-gate.js";
 import type { EndpointChange } from "./endpoint-projection.js";
 import type { ProjectorMetrics } from "./metrics.js";
@@ -100,9 +100,12 @@ export class ProjectorService {
 
   /** Ready: the consumer runs and PostgreSQL answers. */
   isReady(): boolean {
-    const status = this.#consumer?.status();
-    const consuming = status === "running" || status === "starting" || status === "restarting";
-    return consuming && this.#deps.gate.isAvailable();
+    return consumerProbe(this.#consumer?.status()).ready && this.#deps.gate.isAvailable();
+  }
+
+  /** Live: its consumer has not crashed or stopped for good (PostgreSQL being away is not a reason to restart). */
+  isLive(): boolean {
+    return consumerProbe(this.#consumer?.status()).live;
   }
 
   #inputOf(topic: string): Input {

@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { topicNames, validateTopicNaming } from "@novatrade/domain";
+import { topicKind, topicNames, validateTopicNaming } from "@novatrade/domain";
 import { createEventCodec, createRecordCodec, loadSchemaCatalogue } from "@novatrade/event-codec";
 import { EndpointDirectory, pipelineTopicSpecs, prepareEndpointView } from "@novatrade/endpoint-config";
-import { createKafka } from "@novatrade/kafka";
+import { createKafka, startConsumerLagReader } from "@novatrade/kafka";
 import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
 import type { RouterConfig } from "./config.js";
 import { EventRouter } from "./event-router.js";
@@ -14,8 +14,10 @@ import { RouterService } from "./router-service.js";
 export interface RouterApp {
   directory: EndpointDirectory;
   service: RouterService;
-  /** What `/healthz` answers: every consumer (domain topic and endpoint view) is running. */
-  isHealthy(): boolean;
+  /** What `/readyz` answers: every consumer (domain topic and endpoint view) is running. */
+  isReady(): boolean;
+  /** What `/healthz` answers: no consumer crashed or stopped for good. */
+  isLive(): boolean;
 }
 
 /**
@@ -42,8 +44,9 @@ export async function startRouter(
 
   let directory: EndpointDirectory | null = null;
   let service: RouterService | null = null;
-  const isHealthy = () => (directory?.isHealthy() ?? false) && (service?.isHealthy() ?? false);
-  const ops = await startOpsServer({ registry, host: config.ROUTER_OPS_HOST, port: config.ROUTER_OPS_PORT, isHealthy });
+  const isReady = () => (directory?.isReady() ?? false) && (service?.isReady() ?? false);
+  const isLive = () => (directory?.isLive() ?? true) && (service?.isLive() ?? true);
+  const ops = await startOpsServer({ registry, host: config.ROUTER_OPS_HOST, port: config.ROUTER_OPS_PORT, isLive, isReady });
   onStop(() => ops.close());
 
   await kafka.admin.ensureTopics(
@@ -67,12 +70,13 @@ export async function startRouter(
     metrics: createRouterMetrics(registry),
     now: deps.now ?? Date.now,
   });
+  const groupId = config.ROUTER_GROUP_ID ?? `${config.TOPIC_PREFIX}router`;
   const routerService = new RouterService({
     kafka,
     producer,
     router,
     naming,
-    groupId: config.ROUTER_GROUP_ID ?? `${config.TOPIC_PREFIX}router`,
+    groupId,
     deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     logger: logger.child({ component: "router" }),
@@ -80,7 +84,16 @@ export async function startRouter(
   service = routerService;
   onStop(() => routerService.stop());
   await routerService.start();
+  const lag = startConsumerLagReader({
+    admin: kafka.admin,
+    groups: [{ groupId, topics: [topicNames(naming).domain] }],
+    kindOf: (topic) => topicKind(naming, topic),
+    registry,
+    logger: logger.child({ component: "consumer-lag" }),
+    intervalMs: config.KAFKA_LAG_INTERVAL_MS,
+  });
+  onStop(() => lag.stop());
 
   logger.info({ domainTopic: topicNames(naming).domain, opsPort: ops.port }, "routing");
-  return { directory: view, service: routerService, isHealthy };
+  return { directory: view, service: routerService, isReady, isLive };
 }

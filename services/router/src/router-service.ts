@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { topicNames, type TopicNaming } from "@novatrade/domain";
 import { deliveryTopicSpec } from "@novatrade/endpoint-config";
-import { nextOffset, type KafkaClient, type KafkaConsumer, type KafkaProducer, type OutgoingMessage } from "@novatrade/kafka";
+import { consumerProbe, nextOffset, type KafkaClient, type KafkaConsumer, type KafkaProducer, type OutgoingMessage } from "@novatrade/kafka";
 import type { EventRouter } from "./event-router.js";
 
 export interface RouterServiceDeps {
@@ -80,9 +80,14 @@ export class RouterService {
     this.#consumer = null;
   }
 
-  isHealthy(): boolean {
-    const status = this.#consumer?.status();
-    return status === "running" || status === "starting" || status === "restarting";
+  /** Ready: the domain topic's consumer reads (or is joining its group). */
+  isReady(): boolean {
+    return consumerProbe(this.#consumer?.status()).ready;
+  }
+
+  /** Live: its consumer has not crashed or stopped for good. */
+  isLive(): boolean {
+    return consumerProbe(this.#consumer?.status()).live;
   }
 
   /**

@@ -5,8 +5,8 @@ export function createSenderMetrics(registry: Registry) {
   return {
     attempts: new Counter({
       name: "novatrade_sender_attempts_total",
-      help: "HTTP delivery attempts, by result and failure class",
-      labelNames: ["result", "error_class"] as const,
+      help: "HTTP delivery attempts, by result, failure class and event type (the ten types, or other)",
+      labelNames: ["result", "error_class", "event_type"] as const,
       registers: [registry],
     }),
     attemptDuration: new Histogram({
@@ -14,6 +14,19 @@ export function createSenderMetrics(registry: Registry) {
       help: "Time from request start to the last response byte kept",
       labelNames: ["result"] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: "novatrade_sender_deliveries_total",
+      help: "Deliveries finished (succeeded or failed terminally), by result, error class of the last attempt and event type",
+      labelNames: ["result", "error_class", "event_type"] as const, // result: succeeded | failed_terminal
+      registers: [registry],
+    }),
+    endToEnd: new Histogram({
+      name: "novatrade_sender_end_to_end_seconds",
+      help: "From the event's createdAt to the 2xx of its delivery, by event type (replays not counted)",
+      labelNames: ["event_type"] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 86400],
       registers: [registry],
     }),
     terminalFailures: new Counter({
@@ -63,6 +76,12 @@ export function createSenderMetrics(registry: Registry) {
     inFlight: new Gauge({
       name: "novatrade_sender_in_flight",
       help: "Attempts running now",
+      registers: [registry],
+    }),
+    retryBacklog: new Gauge({
+      name: "novatrade_sender_retry_backlog",
+      help: "Retries waiting in each retry tier (the retry group's lag on the tier's topic), by tier (its delay)",
+      labelNames: ["tier"] as const,
       registers: [registry],
     }),
     heldPartitions: new Gauge({

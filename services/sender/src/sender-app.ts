@@ -2,10 +2,11 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { randomInt } from "node:crypto";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { topicNames, validateTopicNaming } from "@novatrade/domain";
+import { deliveryTopicPattern, retryTopicPattern, topicKind, topicNames, validateTopicNaming } from "@novatrade/domain";
 import { createEventCodec, createRecordCodec, loadSchemaCatalogue, type RecordCodec } from "@novatrade/event-codec";
 import { EndpointDirectory, pipelineTopicSpecs, prepareEndpointView, SecretBox } from "@novatrade/endpoint-config";
-import { createKafka } from "@novatrade/kafka";
+import { createKafka, startConsumerLagReader } from "@novatrade/kafka";
+import { Gauge } from "prom-client";
 import { createEventProducer } from "@novatrade/producer";
 import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
 import { systemClock, type Clock } from "./clock.js";
@@ -20,8 +21,10 @@ export interface SenderApp {
   service: SenderService;
   /** The sender's metrics (novatrade_sender_*). */
   registry: Registry;
-  /** What `/healthz` answers: every consumer (delivery and retry topics, endpoint view) is running. */
-  isHealthy(): boolean;
+  /** What `/readyz` answers: every consumer (delivery and retry topics, endpoint view) is running. */
+  isReady(): boolean;
+  /** What `/healthz` answers: no consumer crashed or stopped for good. */
+  isLive(): boolean;
 }
 
 /**
@@ -54,8 +57,9 @@ export async function startSender(
   // Served from the start, unhealthy until every part runs (e.g. while the registry is away).
   let directory: EndpointDirectory | null = null;
   let service: SenderService | null = null;
-  const isHealthy = () => (directory?.isHealthy() ?? false) && (service?.isHealthy() ?? false);
-  const ops = await startOpsServer({ registry, host: config.SENDER_OPS_HOST, port: config.SENDER_OPS_PORT, isHealthy });
+  const isReady = () => (directory?.isReady() ?? false) && (service?.isReady() ?? false);
+  const isLive = () => (directory?.isLive() ?? true) && (service?.isLive() ?? true);
+  const ops = await startOpsServer({ registry, host: config.SENDER_OPS_HOST, port: config.SENDER_OPS_PORT, isLive, isReady });
   onStop(() => ops.close());
   // Retry topics are named by delay (see retryTopicForDelay); tier-numbered ones of older
   // versions are still read, to drain what they hold.
@@ -79,6 +83,8 @@ export async function startSender(
   });
   onStop(() => http.close());
 
+  const metrics = createSenderMetrics(registry);
+  const groupId = config.SENDER_GROUP_ID ?? `${config.TOPIC_PREFIX}sender`;
   const senderService = new SenderService({
     kafka,
     producer,
@@ -90,7 +96,7 @@ export async function startSender(
     naming,
     ensureRetryTopic: retryTopics.ensure,
     deliveryTopicPartitions: config.DELIVERY_TOPIC_PARTITIONS,
-    groupId: config.SENDER_GROUP_ID ?? `${config.TOPIC_PREFIX}sender`,
+    groupId,
     jitterRatio: config.SENDER_RETRY_JITTER_RATIO,
     globalMaxInFlight: config.SENDER_GLOBAL_MAX_IN_FLIGHT,
     organizationMaxInFlight: config.SENDER_ORGANIZATION_MAX_IN_FLIGHT ?? Math.ceil(config.SENDER_GLOBAL_MAX_IN_FLIGHT / 2),
@@ -101,11 +107,48 @@ export async function startSender(
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     clock: deps.clock ?? systemClock,
     random: () => randomInt(0, 2 ** 32) / 2 ** 32,
-    metrics: createSenderMetrics(registry),
+    metrics,
     logger: logger.child({ component: "sender" }),
   });
   service = senderService;
   onStop(() => senderService.stop());
   await senderService.start();
-  return { directory: view, service: senderService, registry, isHealthy };
+
+  // Retry backlog per tier is the retry group's lag on each tier's topic: read with the lag.
+  const tierOf = (kind: string) => (kind.startsWith("retry_") ? kind.slice("retry_".length) : null);
+  const lag = startConsumerLagReader({
+    admin: kafka.admin,
+    groups: [
+      { groupId, topics: deliveryTopicPattern(naming) },
+      { groupId: `${groupId}.retry`, topics: retryTopicPattern(naming) },
+    ],
+    kindOf: (topic) => topicKind(naming, topic),
+    registry,
+    logger: logger.child({ component: "consumer-lag" }),
+    intervalMs: config.KAFKA_LAG_INTERVAL_MS,
+    onRead: (read) => {
+      metrics.retryBacklog.reset();
+      for (const [kind, backlog] of read.get(`${groupId}.retry`) ?? []) {
+        const tier = tierOf(kind);
+        if (tier) metrics.retryBacklog.set({ tier }, backlog);
+      }
+    },
+  });
+  onStop(() => lag.stop());
+  new Gauge({
+    name: "novatrade_sender_retry_oldest_due_timestamp_seconds",
+    help: "Due time (epoch seconds) of the oldest retry this sender has read and not finished, by tier (its delay); absent when none is waiting",
+    labelNames: ["tier"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const oldest = new Map<string, number>();
+      for (const [topic, due] of senderService.oldestRetryDueByTopic()) {
+        const tier = tierOf(topicKind(naming, topic));
+        if (tier) oldest.set(tier, Math.min(oldest.get(tier) ?? Infinity, due));
+      }
+      for (const [tier, due] of oldest) this.set({ tier }, due / 1000);
+    },
+  });
+  return { directory: view, service: senderService, registry, isReady, isLive };
 }

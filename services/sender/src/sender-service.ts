@@ -2,13 +2,14 @@ import type { Logger } from "pino";
 import { deliveryTopic, deliveryTopicPattern, DecodeError, NovatradeError, retryTopicPattern, ValidationError, type TopicNaming } from "@novatrade/domain";
 import type { DeliveryRequestRecord, RecordCodec } from "@novatrade/event-codec";
 import type { EndpointConfig, EndpointDirectory, SecretBox } from "@novatrade/endpoint-config";
-import type { BatchContext, KafkaBatch, KafkaClient, KafkaConsumer, KafkaMessage, KafkaProducer, TopicPartitions } from "@novatrade/kafka";
+import { consumerProbe, type BatchContext, type KafkaBatch, type KafkaClient, type KafkaConsumer, type KafkaMessage, type KafkaProducer, type TopicPartitions } from "@novatrade/kafka";
 import type { EventProducer } from "@novatrade/producer";
 import { recordsForAttempt, recordsForSkip } from "./attempt-records.js";
 import { BatchingWriter } from "./batching-writer.js";
 import { DeliveryWrites } from "./delivery-writes.js";
 import type { Clock } from "./clock.js";
 import { attemptDelivery, isOwnFault, type OwnFault } from "./delivery-attempt.js";
+import { endToEndSeconds, eventTypeLabel } from "./delivery-labels.js";
 import { decide, type Decision, type DeliverySource, type EndpointView } from "./delivery-decision.js";
 import { EndpointLanes, type LaneJob } from "./endpoint-lanes.js";
 import type { AttemptResult, HttpDelivery } from "./http-delivery.js";
@@ -16,6 +17,7 @@ import type { SenderMetrics } from "./metrics.js";
 import { OffsetCommitter } from "./offset-committer.js";
 import { OffsetTracker } from "./offset-tracker.js";
 import { PartitionGate } from "./partition-gate.js";
+import { RetryDueWatch } from "./retry-due-watch.js";
 
 export { UNKNOWN_ENDPOINT_GRACE_MS } from "./delivery-decision.js";
 
@@ -98,6 +100,7 @@ export class SenderService {
   /** Writes whose records are not acknowledged yet (their offsets stay uncommitted). */
   readonly #pending = new Set<Promise<void>>();
   readonly #writes: DeliveryWrites;
+  readonly #retryDue = new RetryDueWatch();
   #commitTimer: NodeJS.Timeout | null = null;
   #refreshPending = false;
   #unsubscribe: (() => void) | null = null;
@@ -172,13 +175,15 @@ export class SenderService {
     await Promise.all(Object.values(this.#consumers).map((consumer) => consumer.disconnect()));
   }
 
-  /** Ready: both consumers run, and no delivery is held for a fault of ours. */
-  isHealthy(): boolean {
-    const consuming = Object.values(this.#consumers).every((consumer) => {
-      const status = consumer.status();
-      return status === "running" || status === "starting" || status === "restarting" || status === "waiting-for-topics";
-    });
-    return consuming && this.#ownFaulted.size === 0;
+  /** Ready: both consumers read (or join their groups), and no delivery is held for a fault of ours. */
+  isReady(): boolean {
+    const consumers = Object.values(this.#consumers);
+    return consumers.length > 0 && consumers.every((consumer) => consumerProbe(consumer.status()).ready) && this.#ownFaulted.size === 0;
+  }
+
+  /** Live: no consumer has crashed or stopped for good (a fault of ours is not fixed by a restart). */
+  isLive(): boolean {
+    return Object.values(this.#consumers).every((consumer) => consumerProbe(consumer.status()).live);
   }
 
   /** Picks up a retry topic created just now (a delay of an older schedule). */
@@ -231,6 +236,7 @@ export class SenderService {
       return true;
     }
 
+    if (source === "retry") this.#retryDue.seen(message.topic, message.partition, message.offset, request.notBefore);
     const now = this.#deps.clock.now();
     const decision = decide(request, source, this.#view(request.endpointId, now), now);
     if (decision.action === "hold") {
@@ -300,16 +306,26 @@ export class SenderService {
     }
     if (isOwnFault(result)) return this.#holdForOwnFault(job, result);
     this.#clearOwnFault(request.endpointId);
-    metrics.attempts.inc({ result: result.ok ? "success" : "failure", error_class: result.ok ? "none" : result.errorClass });
+    const eventType = eventTypeLabel(request.eventType);
+    const errorClass = result.ok ? "none" : result.errorClass;
+    metrics.attempts.inc({ result: result.ok ? "success" : "failure", error_class: errorClass, event_type: eventType });
     metrics.attemptDuration.observe({ result: result.ok ? "success" : "failure" }, result.latencyMs / 1000);
+    const endedAt = clock.now();
     const records = recordsForAttempt(request, result, {
       naming: this.#deps.naming,
       startedAt,
-      endedAt: clock.now(),
+      endedAt,
       random: this.#deps.random,
       jitterRatio: this.#deps.jitterRatio,
     });
-    if (records.outcome.result === "FAILED_TERMINAL") metrics.terminalFailures.inc();
+    if (records.outcome.result === "FAILED_TERMINAL") {
+      metrics.terminalFailures.inc();
+      metrics.deliveries.inc({ result: "failed_terminal", error_class: errorClass, event_type: eventType });
+    } else if (records.outcome.result === "SUCCEEDED") {
+      metrics.deliveries.inc({ result: "succeeded", error_class: "none", event_type: eventType });
+      const seconds = endToEndSeconds(request, endedAt);
+      if (seconds !== null) metrics.endToEnd.observe({ event_type: eventType }, seconds);
+    }
     this.#finishWith(source, message, () => this.#writes.attemptRecords(message, request, records));
   }
 
@@ -368,7 +384,10 @@ export class SenderService {
         this.#deps.logger.error({ err: error, topic: message.topic, offset: message.offset }, "finishing a delivery failed; its record stays uncommitted");
         throw error;
       })
-      .then(() => this.#trackers[source].complete(message.topic, message.partition, message.offset))
+      .then(() => {
+        this.#trackers[source].complete(message.topic, message.partition, message.offset);
+        if (source === "retry") this.#retryDue.done(message.topic, message.partition, message.offset);
+      })
       .catch(() => {})
       .finally(() => this.#pending.delete(done));
     this.#pending.add(done);
@@ -412,6 +431,12 @@ export class SenderService {
     const assigned = new Set(assignment.flatMap(({ topic, partitions }) => (partitions ?? []).map((partition) => `${partition}:${topic}`)));
     this.#trackers[source].retainOnly(assigned);
     this.#gates[source]?.retainOnly(assigned);
+    if (source === "retry") this.#retryDue.retainOnly(assigned);
+  }
+
+  /** Due time (epoch ms) of the oldest retry read and not yet finished, per retry topic. */
+  oldestRetryDueByTopic(): Map<string, number> {
+    return this.#retryDue.oldestDueByTopic();
   }
 
   /** Periodic: commit, and forget what no longer needs remembering. */

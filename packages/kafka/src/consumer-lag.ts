@@ -1,0 +1,127 @@
+import type { Logger } from "pino";
+import { Gauge, type Registry } from "prom-client";
+import type { KafkaAdmin } from "./kafka-admin.js";
+
+/** One consumer group whose lag is read, and which topics it reads. */
+export interface LaggingGroup {
+  groupId: string;
+  /** The group's topics: a regular expression over every topic (a pattern subscription) or names. */
+  topics: RegExp | readonly string[];
+}
+
+/** Messages behind per group and topic kind. */
+export type LagByKind = Map<string, Map<string, number>>;
+
+/** One partition's end offset (log end) and the group's committed offset (null: never committed). */
+export interface PartitionLagInput {
+  topic: string;
+  partition: number;
+  high: string;
+  low: string;
+  committed: string | null;
+}
+
+/**
+ * Messages behind summed per topic kind. A partition the group never committed counts from the
+ * first offset still in the log (what a new member starting from the beginning would read).
+ * `kindOf` turns a topic into a bounded label: never the topic itself (one topic per endpoint).
+ */
+export function sumLagByKind(partitions: readonly PartitionLagInput[], kindOf: (topic: string) => string): Map<string, number> {
+  const lag = new Map<string, number>();
+  for (const { topic, high, low, committed } of partitions) {
+    const from = committed === null || BigInt(committed) < 0n ? BigInt(low) : BigInt(committed);
+    const behind = BigInt(high) - from;
+    const kind = kindOf(topic);
+    lag.set(kind, (lag.get(kind) ?? 0) + (behind > 0n ? Number(behind) : 0));
+  }
+  return lag;
+}
+
+export interface ConsumerLagReaderOptions {
+  admin: Pick<KafkaAdmin, "listTopics" | "fetchTopicOffsets" | "fetchGroupOffsets">;
+  groups: readonly LaggingGroup[];
+  kindOf: (topic: string) => string;
+  registry: Registry;
+  logger: Logger;
+  /** How often lag is read, in milliseconds: on a timer, never per scrape. */
+  intervalMs: number;
+  /** Called with each read's figures (e.g. the sender's retry backlog per tier). */
+  onRead?: (lag: LagByKind) => void;
+}
+
+export interface ConsumerLagReader {
+  /** Reads once now (the timer does it every `intervalMs`); resolves with what it set. */
+  read(): Promise<LagByKind>;
+  stop(): void;
+}
+
+/** End offsets are fetched this many topics at a time, so a thousand endpoint topics do not flood the broker. */
+const TOPIC_CONCURRENCY = 8;
+
+/**
+ * `novatrade_kafka_consumer_lag_messages{group_id, topic_kind}`: committed offsets (one
+ * OffsetFetch per group) against end offsets (one ListOffsets per topic), read on a timer so a
+ * scrape costs nothing. A failed read keeps the previous figures and is logged: lag is a
+ * symptom, never a reason to stop a service. Duration of each read:
+ * `novatrade_kafka_consumer_lag_read_seconds`.
+ */
+export function startConsumerLagReader(options: ConsumerLagReaderOptions): ConsumerLagReader {
+  const { admin, groups, kindOf, registry, logger } = options;
+  const gauge = existingOr(registry, "novatrade_kafka_consumer_lag_messages", () =>
+    new Gauge({ name: "novatrade_kafka_consumer_lag_messages", help: "Messages not yet consumed by a group, by topic kind (end offset minus committed offset)", labelNames: ["group_id", "topic_kind"] as const, registers: [registry] }),
+  );
+  const readSeconds = existingOr(registry, "novatrade_kafka_consumer_lag_read_seconds", () =>
+    new Gauge({ name: "novatrade_kafka_consumer_lag_read_seconds", help: "How long the last consumer lag read took, in seconds", registers: [registry] }),
+  );
+
+  const read = async (): Promise<LagByKind> => {
+    const started = performance.now();
+    const all = await admin.listTopics();
+    const result: LagByKind = new Map();
+    // A topic whose offsets cannot be read now (just created, its leader moving) is left out of
+    // this read rather than failing it: the next read picks it up.
+    const ends = new Map<string, Promise<Awaited<ReturnType<KafkaAdmin["fetchTopicOffsets"]>> | null>>();
+    const unreadable: string[] = [];
+    const topicsOf = (group: LaggingGroup) =>
+      group.topics instanceof RegExp ? all.filter((topic) => (group.topics as RegExp).test(topic)) : group.topics.filter((topic) => all.includes(topic));
+    const wanted = [...new Set(groups.flatMap(topicsOf))];
+    for (let i = 0; i < wanted.length; i += TOPIC_CONCURRENCY) {
+      const chunk = wanted.slice(i, i + TOPIC_CONCURRENCY);
+      const fetched = chunk.map((topic) => admin.fetchTopicOffsets(topic).catch(() => (unreadable.push(topic), null)));
+      chunk.forEach((topic, index) => ends.set(topic, fetched[index]!));
+      await Promise.all(fetched);
+    }
+    for (const group of groups) {
+      const topics = topicsOf(group);
+      if (topics.length === 0) continue;
+      const committed = new Map((await admin.fetchGroupOffsets(group.groupId, topics)).map((row) => [`${row.topic}:${row.partition}`, row.offset]));
+      const partitions: PartitionLagInput[] = [];
+      for (const topic of topics) {
+        for (const end of (await ends.get(topic)) ?? []) partitions.push({ topic, partition: end.partition, high: end.high, low: end.low, committed: committed.get(`${topic}:${end.partition}`) ?? null });
+      }
+      result.set(group.groupId, sumLagByKind(partitions, kindOf));
+    }
+    if (unreadable.length > 0) logger.warn({ topics: unreadable.length, example: unreadable[0] }, "end offsets of some topics could not be read; left out of this lag read");
+    gauge.reset();
+    for (const [groupId, kinds] of result) for (const [kind, lag] of kinds) gauge.set({ group_id: groupId, topic_kind: kind }, lag);
+    readSeconds.set((performance.now() - started) / 1000);
+    options.onRead?.(result);
+    return result;
+  };
+
+  let running: Promise<unknown> | null = null;
+  const tick = () => {
+    if (running) return; // a slow read is never overlapped by the next
+    running = read()
+      .catch((error: unknown) => logger.warn({ err: error }, "could not read consumer lag; keeping the last figures"))
+      .finally(() => (running = null));
+  };
+  const timer = setInterval(tick, options.intervalMs);
+  timer.unref();
+  tick();
+  return { read, stop: () => clearInterval(timer) };
+}
+
+function existingOr<T>(registry: Registry, name: string, create: () => T): T {
+  return (registry.getSingleMetric(name) as T | undefined) ?? create();
+}
