@@ -9,6 +9,8 @@ import { createKafka } from "@novatrade/kafka";
 import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
 import type { AdminContext } from "./admin-context.js";
 import { ApiKeyStore } from "./api-key-store.js";
+import { buildCatalogDocument } from "./catalog-document.js";
+import { EndpointHealthStore } from "./endpoint-health-store.js";
 import type { AdminConfig } from "./config.js";
 import { EndpointOperations } from "./endpoint-operations.js";
 import { FeedsStore } from "./feeds-store.js";
@@ -100,6 +102,8 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
       now,
     }),
     history,
+    health: new EndpointHealthStore(db, now),
+    catalog: buildCatalogDocument(catalogue),
     feeds: new FeedsStore(db, now),
     jobs,
     runner,

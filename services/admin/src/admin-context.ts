@@ -1,5 +1,7 @@
 import type { Registry } from "prom-client";
 import type { ApiKeyStore } from "./api-key-store.js";
+import type { CatalogDocument } from "./catalog-document.js";
+import type { EndpointHealthStore } from "./endpoint-health-store.js";
 import type { EndpointOperations } from "./endpoint-operations.js";
 import type { FeedsStore } from "./feeds-store.js";
 import type { HistoryStore } from "./history-store.js";
@@ -12,6 +14,8 @@ export interface AdminContext {
   keys: ApiKeyStore;
   endpoints: EndpointOperations;
   history: HistoryStore;
+  health: EndpointHealthStore;
+  catalog: CatalogDocument;
   feeds: FeedsStore;
   jobs: ReplayJobStore;
   runner: Pick<ReplayRunner, "enqueue">;

@@ -14,6 +14,7 @@ import { ConcurrentEndpointChangeError, EndpointNotFoundError } from "@novatrade
 import type { Caller } from "./api-key-store.js";
 import type { AdminContext } from "./admin-context.js";
 import { ConflictProblem, ForbiddenProblem, HttpProblem, NotFoundProblem, PROBLEM_CONTENT_TYPE, problemDocument, UnauthorizedProblem, type FieldProblem } from "./problem.js";
+import { catalogRoutes } from "./routes/catalog-routes.js";
 import { endpointRoutes } from "./routes/endpoint-routes.js";
 import { feedRoutes } from "./routes/feed-routes.js";
 import { historyRoutes } from "./routes/history-routes.js";
@@ -95,6 +96,7 @@ export async function buildHttpServer(context: AdminContext, logger: Logger): Pr
   await app.register(historyRoutes, { context });
   await app.register(replayRoutes, { context });
   await app.register(feedRoutes, { context });
+  await app.register(catalogRoutes, { context });
   return { server: app as unknown as AdminServer, routes };
 }
 
