@@ -19,6 +19,7 @@ import { buildHttpServer, type AdminServer, type RouteEntry } from "./http-serve
 import { createAdminMetrics } from "./metrics.js";
 import { ReplayJobStore } from "./replay-job-store.js";
 import { ReplayRunner } from "./replay-runner.js";
+import { PortalSigner } from "./portal/portal-session.js";
 
 export interface AdminApp {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080 */
@@ -110,6 +111,12 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
     registry,
     metrics,
     isReady: async () => directory.isHealthy() && (await db.raw("SELECT 1").then(() => true, () => false)),
+    portal: {
+      signer: new PortalSigner(config.ADMIN_PORTAL_SECRET, now),
+      sessionMinutes: config.ADMIN_PORTAL_SESSION_MINUTES,
+      linkMinutes: config.ADMIN_PORTAL_LINK_MINUTES,
+      publicUrl: config.ADMIN_PORTAL_PUBLIC_URL,
+    },
     pageLimitMax: config.ADMIN_PAGE_LIMIT_MAX,
     bodyLimitBytes: config.ADMIN_BODY_LIMIT_BYTES,
   };
@@ -124,6 +131,6 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
 
   // Jobs a stopped admin left queued or running: resumed from their saved progress.
   await runner.resumeUnfinished();
-  logger.info({ port, opsPort: ops.port }, "admin API listening");
+  logger.info({ port, opsPort: ops.port, portal: `http://${config.ADMIN_HTTP_HOST}:${port}/portal` }, "admin API and portal listening");
   return { url: `http://${config.ADMIN_HTTP_HOST}:${port}`, server, routes, db, directory, runner };
 }

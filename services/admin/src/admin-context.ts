@@ -8,6 +8,7 @@ import type { HistoryStore } from "./history-store.js";
 import type { AdminMetrics } from "./metrics.js";
 import type { ReplayJobStore } from "./replay-job-store.js";
 import type { ReplayRunner } from "./replay-runner.js";
+import type { PortalSigner } from "./portal/portal-session.js";
 
 /** What the routes use; built once in admin-app.ts. */
 export interface AdminContext {
@@ -23,6 +24,15 @@ export interface AdminContext {
   metrics: AdminMetrics;
   /** Ready to serve: the endpoint view is current and PostgreSQL answers. */
   isReady: () => Promise<boolean>;
+  portal: {
+    signer: PortalSigner;
+    /** How long a session lasts, in minutes. */
+    sessionMinutes: number;
+    /** Default lifetime of a portal link, in minutes. */
+    linkMinutes: number;
+    /** Base URL of the links; empty: the address a request came to. */
+    publicUrl: string;
+  };
   /** Largest page of a list route. */
   pageLimitMax: number;
   /** Largest request body, in bytes. */
