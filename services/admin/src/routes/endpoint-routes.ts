@@ -81,14 +81,15 @@ export const endpointRoutes: FastifyPluginAsyncZod<{ context: AdminContext }> = 
           body: z
             .object({ reason: z.string().max(500).optional().describe("why: shown in the endpoint's health with who paused it") })
             .strict()
-            .default({}),
+            // No body at all stays valid: clients from before the reason send none.
+            .nullish(),
           response: { 200: endpointSchema, ...errorResponses },
         },
       },
       async (request) => {
         const caller = request.caller!;
         const actor = { kind: caller.kind, name: caller.name };
-        return endpointBody(await changeEndpointStatus(context, organizationOf(request), request.params.endpointId, status, actor, request.body.reason ?? null));
+        return endpointBody(await changeEndpointStatus(context, organizationOf(request), request.params.endpointId, status, actor, request.body?.reason ?? null));
       },
     );
   }
