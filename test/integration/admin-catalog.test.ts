@@ -90,6 +90,8 @@ describe("POST /v1/portal-links", () => {
   test("operators mint a link for an organization; organization keys may not; the ops CLI prints it", async () => {
     expect((await apiClient(admin.url, key)("POST", "/v1/portal-links", { organizationUuid: ORG })).status).toBe(403);
     expect((await apiClient(admin.url, TEST_BOOTSTRAP_KEY)("POST", "/v1/portal-links", { organizationUuid: "not-a-uuid" })).status).toBe(400);
+    // A landing endpoint of another organization is not found, as everywhere else.
+    expect((await apiClient(admin.url, TEST_BOOTSTRAP_KEY)("POST", "/v1/portal-links", { organizationUuid: ORG, endpointId: "ep_not_this_orgs" })).status).toBe(404);
     const minted = await apiClient(admin.url, TEST_BOOTSTRAP_KEY)("POST", "/v1/portal-links", { organizationUuid: ORG, ttlMinutes: 2 });
     expect(minted.status).toBe(201);
     expect(Date.parse(minted.body.expiresAt) - Date.now()).toBeLessThanOrEqual(120_000);

@@ -62,6 +62,11 @@ describe("make demo (runDemo against a running dispatcher)", () => {
     const health = await api("GET", `/v1/endpoints/${result.endpointId}/health`);
     expect(health.body).toMatchObject({ status: "PAUSED", pausedBy: { kind: "operator", reason: "make demo finished: its receiver has stopped" } });
     expect((await api("GET", "/v1/endpoints")).body.data.map((endpoint: { endpointId: string }) => endpoint.endpointId)).toEqual([result.endpointId]);
-    expect(await endpoints.portalLink(organizationUuid)).toMatch(/\/portal\/link\?token=/);
+    // The link make demo prints opens on the endpoint's page, its deliveries listed.
+    const opened = await fetch(await endpoints.portalLink(organizationUuid, result.endpointId), { redirect: "manual" });
+    expect(opened.headers.get("location")).toBe(`/portal/endpoints/${result.endpointId}`);
+    const cookie = opened.headers.get("set-cookie")!.split(";")[0]!;
+    const page = await (await fetch(`${admin.url}/portal/endpoints/${result.endpointId}`, { headers: { cookie } })).text();
+    expect(page).toContain("make demo finished: its receiver has stopped");
   });
 });

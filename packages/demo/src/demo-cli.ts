@@ -42,7 +42,7 @@ try {
   });
   process.exitCode = result.rejected === 0 ? 0 : 1;
   process.stdout.write(`[demo] endpoint ${result.endpointId} kept (paused) with its deliveries; see them in the portal (link valid 15 min):\n`);
-  process.stdout.write(`[demo]   ${await endpoints.portalLink(result.organizationUuid)}\n`);
+  process.stdout.write(`[demo]   ${await endpoints.portalLink(result.organizationUuid, result.endpointId)}\n`);
 } catch (error) {
   process.stderr.write(`[demo] ${error instanceof DemoTimeoutError ? error.message + " — is `make run` running?" : String(error)}\n`);
   process.exitCode = 1;

@@ -9,8 +9,8 @@ export interface DemoEndpoints {
   list(organizationUuid: string): Promise<Array<{ endpointId: string; description: string }>>;
   /** Pauses an endpoint, saying why (the portal shows who paused it and the reason). */
   pause(organizationUuid: string, endpointId: string, reason: string): Promise<void>;
-  /** A short-lived link that signs in to the portal as the organization. */
-  portalLink(organizationUuid: string): Promise<string>;
+  /** A short-lived link that signs in to the portal as the organization, opening on the endpoint. */
+  portalLink(organizationUuid: string, endpointId: string): Promise<string>;
 }
 
 export interface AdminEndpointsOptions {
@@ -42,8 +42,8 @@ export function adminEndpoints(options: AdminEndpointsOptions): DemoEndpoints {
     async pause(organizationUuid, endpointId, reason) {
       await client(organizationUuid).call("POST", `/v1/endpoints/${encodeURIComponent(endpointId)}/pause`, { reason });
     },
-    async portalLink(organizationUuid) {
-      return (await client(organizationUuid).call("POST", "/v1/portal-links", { organizationUuid })).body.url;
+    async portalLink(organizationUuid, endpointId) {
+      return (await client(organizationUuid).call("POST", "/v1/portal-links", { organizationUuid, endpointId })).body.url;
     },
   };
 }

@@ -115,7 +115,7 @@ export async function portalRoutes(app: FastifyInstance, { context }: { context:
     const link = signer.readLink(String(request.query.token ?? ""));
     if (!link) return sendPage(reply.code(401), "Sign in", null, signInPage("This portal link is invalid or has expired: ask an operator for a new one."));
     sessionCookie(request, reply, { organizationUuid: link.organizationUuid, kind: "operator", name: `${link.mintedBy} (portal link)`, keyId: null, exp: sessionUntil() });
-    return reply.redirect("/portal/endpoints", 303);
+    return reply.redirect(link.endpointId === null ? "/portal/endpoints" : `/portal/endpoints/${encodeURIComponent(link.endpointId)}`, 303);
   });
   app.post("/portal/sign-out", async (_request, reply) => reply.clearCookie(SESSION_COOKIE, { path: "/portal" }).redirect("/portal/sign-in", 303));
 

@@ -14,6 +14,15 @@ export interface PortalSession {
   exp: number;
 }
 
+/** What a portal link signs in to: an organization, on behalf of the operator key that minted it. */
+export interface PortalLink {
+  organizationUuid: string;
+  /** Name of the operator key that minted it. */
+  mintedBy: string;
+  /** The endpoint whose page the link opens on; null: the endpoint list. */
+  endpointId: string | null;
+}
+
 export const SESSION_COOKIE = "novatrade_portal";
 const SESSION_PURPOSE = "portal-session";
 const LINK_PURPOSE = "portal-link";
@@ -41,14 +50,14 @@ export class PortalSigner {
     return { organizationUuid: claims.organizationUuid, kind: claims.kind, name: claims.name, keyId: typeof claims.keyId === "string" ? claims.keyId : null, exp: claims.exp };
   }
 
-  /** A link token: signs in to `organizationUuid` until `exp` (epoch milliseconds). */
-  link(organizationUuid: string, mintedBy: string, exp: number): string {
-    return signToken(this.#key, LINK_PURPOSE, { organizationUuid, mintedBy, exp });
+  /** A link token: signs in to the organization until `exp` (epoch milliseconds), opening on `endpointId` if set. */
+  link(link: PortalLink, exp: number): string {
+    return signToken(this.#key, LINK_PURPOSE, { ...link, exp });
   }
 
-  readLink(token: string): { organizationUuid: string; mintedBy: string } | null {
+  readLink(token: string): PortalLink | null {
     const claims = verifyToken(this.#key, LINK_PURPOSE, token, this.now());
     if (!claims || typeof claims.organizationUuid !== "string" || typeof claims.mintedBy !== "string") return null;
-    return { organizationUuid: claims.organizationUuid, mintedBy: claims.mintedBy };
+    return { organizationUuid: claims.organizationUuid, mintedBy: claims.mintedBy, endpointId: typeof claims.endpointId === "string" ? claims.endpointId : null };
   }
 }
