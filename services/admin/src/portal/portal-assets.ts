@@ -53,4 +53,5 @@ dl.facts dd { margin: 0; }
 svg.chart { display: block; max-width: 100%; height: auto; }
 progress { width: 20rem; }
 .grid2 { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+.grid2 > * { min-width: 0; }
 `;

@@ -187,6 +187,10 @@ ${input.jobId ? html`<section class="card"><h2>Replay</h2>${replayProgressPlaceh
 </section>
 </div>
 <section class="card">
+  <h2>Recent deliveries</h2>
+  <div id="deliveries" hx-get="/portal/endpoints/${id}/deliveries" hx-trigger="every 2s" hx-swap="innerHTML">${deliveriesTable(input.deliveries)}</div>
+</section>
+<section class="card">
   <h2>Send a test event</h2>
   <form class="inline" method="post" action="/portal/endpoints/${id}/test" id="test-event">
     <select name="type" aria-label="event type">${input.eventTypes.map((type) => html`<option value="${type}">${type}</option>`)}</select>
@@ -199,10 +203,6 @@ ${input.jobId ? html`<section class="card"><h2>Replay</h2>${replayProgressPlaceh
     <label><input type="checkbox" name="failedOnly" value="true"> failed only</label>
     <button type="submit" class="secondary">Replay range</button>
   </form>
-</section>
-<section class="card">
-  <h2>Recent deliveries</h2>
-  <div id="deliveries" hx-get="/portal/endpoints/${id}/deliveries" hx-trigger="every 2s" hx-swap="innerHTML">${deliveriesTable(input.deliveries)}</div>
 </section>
 <section class="card">
   <h2>Edit</h2>
