@@ -31,6 +31,7 @@ let receiver: Receiver;
 let receiverFails = false;
 const schema = newSchemaName();
 let keyA: string;
+let keyIdA: string;
 let endpointB: string;
 let endpointA: string;
 
@@ -41,7 +42,7 @@ beforeAll(async () => {
   await pipeline.startSender();
   projector = await startTestProjector(projectorEnv(pipeline, schema));
   admin = await startTestAdmin(adminEnv(pipeline, schema));
-  ({ key: keyA } = await organizationKey(admin.url, ORG_A, "portal test key"));
+  ({ key: keyA, keyId: keyIdA } = await organizationKey(admin.url, ORG_A, "portal test key"));
   const { key: keyB } = await organizationKey(admin.url, ORG_B);
   const createdB = await apiClient(admin.url, keyB)("POST", "/v1/endpoints", { url: "http://127.0.0.1:9/b", eventTypes: ["kyc.*"], description: "org B's" });
   expect(createdB.status).toBe(201);
@@ -186,6 +187,15 @@ describe("the integrator portal", () => {
     await shot("endpoints");
   });
 
+  test("a form posted from another site is refused", async () => {
+    const answer = await page.request.post(`${admin.url}/portal/endpoints/${endpointA}/pause`, { headers: { origin: "https://evil.example" }, form: { reason: "x" } });
+    expect(answer.status()).toBe(403);
+    // Sentinel: the same post from the portal's own origin works.
+    const own = await page.request.post(`${admin.url}/portal/endpoints/${endpointA}/resume`, { headers: { origin: admin.url }, form: {} });
+    expect(own.status()).toBe(200);
+    expect(await page.goto(`${admin.url}/portal/endpoints/${endpointA}`).then(() => page.locator("#endpoint-status").textContent())).toBe("ACTIVE");
+  });
+
   test("an operator's portal link signs in to that organization; a tampered one does not", async () => {
     const minted = await apiClient(admin.url, TEST_BOOTSTRAP_KEY)("POST", "/v1/portal-links", { organizationUuid: ORG_A, ttlMinutes: 5 });
     expect(minted.status).toBe(201);
@@ -201,5 +211,12 @@ describe("the integrator portal", () => {
     } finally {
       await fresh.close();
     }
+  });
+
+  test("revoking the key ends the sessions signed in with it", async () => {
+    expect((await page.goto(`${admin.url}/portal/endpoints`))?.url()).toBe(`${admin.url}/portal/endpoints`);
+    expect((await apiClient(admin.url, keyA)("DELETE", `/v1/keys/${keyIdA}`)).status).toBe(200);
+    await page.goto(`${admin.url}/portal/endpoints`);
+    expect(page.url()).toBe(`${admin.url}/portal/sign-in`);
   });
 });

@@ -68,7 +68,7 @@ export async function portalRoutes(app: FastifyInstance, { context }: { context:
   app.addHook("preHandler", async (request, reply) => {
     if (request.method !== "POST") return;
     const origin = request.headers.origin;
-    if (origin && origin !== "null" && new URL(origin).host !== request.host) return reply.code(403).type("text/plain").send("cross-site request refused");
+    if (origin && originHost(origin) !== request.host) return reply.code(403).type("text/plain").send("cross-site request refused");
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -111,7 +111,8 @@ export async function portalRoutes(app: FastifyInstance, { context }: { context:
     sessionCookie(request, reply, { organizationUuid: caller.organizationUuid, kind: "organization", name: caller.name, keyId: caller.keyId, exp: sessionUntil() });
     return reply.redirect("/portal/endpoints", 303);
   });
-  app.get<{ Querystring: { token?: string } }>("/portal/link", async (request, reply) => {
+  // The token signs in whoever holds it: its request is not logged (Fastify logs URLs).
+  app.get<{ Querystring: { token?: string } }>("/portal/link", { logLevel: "silent" }, async (request, reply) => {
     const link = signer.readLink(String(request.query.token ?? ""));
     if (!link) return sendPage(reply.code(401), "Sign in", null, signInPage("This portal link is invalid or has expired: ask an operator for a new one."));
     sessionCookie(request, reply, { organizationUuid: link.organizationUuid, kind: "operator", name: `${link.mintedBy} (portal link)`, keyId: null, exp: sessionUntil() });
@@ -228,6 +229,15 @@ export async function portalRoutes(app: FastifyInstance, { context }: { context:
 class FormRefusal extends Error {
   constructor(readonly messages: string[]) {
     super(messages.join("; "));
+  }
+}
+
+/** The host of an Origin header; null for "null" or anything unparsable (refused). */
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
   }
 }
 
