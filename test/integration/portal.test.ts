@@ -134,6 +134,11 @@ describe("the integrator portal", () => {
     // Health is rendered with the page (the deliveries list refreshes itself).
     await waitUntil(async () => (await page.reload(), (await page.locator("#consecutive-failures").textContent()) !== "0"), { what: "the failures in the health", intervalMs: 500 });
     expect(await page.locator("#health").textContent()).toContain("HTTP 503");
+    // The 24 h chart counts the attempts of this hour: the test event's success, the ten 503s.
+    const chart = (await page.locator("svg.chart").getAttribute("aria-label"))!;
+    const [, succeeded, failedAttempts] = /(\d+) succeeded, (\d+) failed/.exec(chart)!;
+    expect(Number(succeeded)).toBeGreaterThanOrEqual(1);
+    expect(Number(failedAttempts)).toBeGreaterThanOrEqual(1);
     await shot("endpoint-failing");
 
     receiverFails = false;
