@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help install build typecheck infra-up infra-down infra-status schemas run demo prometheus-install dashboards test test-unit test-integration bench clean migrate bench-projector
+.PHONY: help install build typecheck infra-up infra-down infra-status schemas run demo prometheus-install browser-install dashboards test test-unit test-integration bench clean migrate bench-projector
 
 help:
 	@echo "make run               start infra, register schemas, run router, sender, projector, admin and Prometheus"
@@ -53,16 +53,21 @@ demo: build
 prometheus-install:
 	@scripts/prometheus.sh install
 
+# Debian's chromium for the portal's browser test (playwright-core drives it; nothing downloads
+# a browser). Instant when /usr/bin/chromium is there.
+browser-install:
+	@scripts/browser.sh install
+
 dashboards: build
 	node packages/dashboards/dist/generate-cli.js
 
-test: build prometheus-install
+test: build prometheus-install browser-install
 	@scripts/test.sh all
 
 test-unit: build
 	@scripts/test.sh unit
 
-test-integration: build prometheus-install
+test-integration: build prometheus-install browser-install
 	@scripts/test.sh integration
 
 bench: build

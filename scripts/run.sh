@@ -30,6 +30,10 @@ export ENDPOINT_ALLOW_HTTP=${ENDPOINT_ALLOW_HTTP:-true}
 operator_key_file="$ROOT/.local/admin-operator.key"
 [ -f "$operator_key_file" ] || { umask 077; printf 'nt_op_%s\n' "$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')" >"$operator_key_file"; }
 export ADMIN_BOOTSTRAP_OPERATOR_KEY=${ADMIN_BOOTSTRAP_OPERATOR_KEY:-$(cat "$operator_key_file")}
+# The key that signs portal sessions and links: kept, so a restart does not sign everyone out.
+portal_key_file="$ROOT/.local/admin-portal.key"
+[ -f "$portal_key_file" ] || { umask 077; head -c 32 /dev/urandom | base64 >"$portal_key_file"; }
+export ADMIN_PORTAL_SECRET=${ADMIN_PORTAL_SECRET:-$(cat "$portal_key_file")}
 export ADMIN_HTTP_PORT=${ADMIN_HTTP_PORT:-8080}
 export ROUTER_OPS_PORT=${ROUTER_OPS_PORT:-9401} SENDER_OPS_PORT=${SENDER_OPS_PORT:-9402}
 export PROJECTOR_OPS_PORT=${PROJECTOR_OPS_PORT:-9403} ADMIN_OPS_PORT=${ADMIN_OPS_PORT:-9404}
@@ -106,6 +110,7 @@ done
 
 say "Novatrade Webhooks is running"
 say "  admin API   http://127.0.0.1:$ADMIN_HTTP_PORT/v1  (OpenAPI: /openapi.json; operator key in .local/admin-operator.key)"
+say "  portal      http://127.0.0.1:$ADMIN_HTTP_PORT/portal  (sign in with an organization key; operators: npm run ops -- portal-link --org <uuid>)"
 say "  metrics     router http://127.0.0.1:$ROUTER_OPS_PORT/metrics   sender http://127.0.0.1:$SENDER_OPS_PORT/metrics"
 say "              projector http://127.0.0.1:$PROJECTOR_OPS_PORT/metrics   admin http://127.0.0.1:$ADMIN_OPS_PORT/metrics"
 say "  Prometheus  $prometheus_url"

@@ -78,6 +78,7 @@ function routesOnB(): Array<{ method: string; path: string; body?: unknown }> {
     { method: "DELETE", path: `/v1/endpoints/${b.endpointId}` },
     { method: "POST", path: `/v1/endpoints/${b.endpointId}/pause` },
     { method: "POST", path: `/v1/endpoints/${b.endpointId}/resume` },
+    { method: "GET", path: `/v1/endpoints/${b.endpointId}/health` },
     { method: "POST", path: `/v1/endpoints/${b.endpointId}/test`, body: { type: "kyc.vies_check_failed" } },
     { method: "POST", path: `/v1/endpoints/${b.endpointId}/rotate-secret`, body: {} },
     { method: "GET", path: `/v1/deliveries?endpointId=${b.endpointId}` },

@@ -28,8 +28,9 @@ const kafka = createKafka({
 const producer = kafka.createProducer();
 try {
   await producer.connect();
+  const endpoints = adminEndpoints({ baseUrl: `http://127.0.0.1:${config.ADMIN_HTTP_PORT}`, operatorKey: config.ADMIN_BOOTSTRAP_OPERATOR_KEY });
   const result = await runDemo({
-    endpoints: adminEndpoints({ baseUrl: `http://127.0.0.1:${config.ADMIN_HTTP_PORT}`, operatorKey: config.ADMIN_BOOTSTRAP_OPERATOR_KEY }),
+    endpoints,
     events: createEventProducer({ producer, codec: createEventCodec({ registry, catalogue }), catalogue, domainTopic: topicNames(naming).domain }),
     print: (line) => process.stdout.write(`[demo] ${line}\n`),
     clock: Date.now,
@@ -40,6 +41,8 @@ try {
     probeIntervalMs: config.DEMO_PROBE_INTERVAL_MS,
   });
   process.exitCode = result.rejected === 0 ? 0 : 1;
+  process.stdout.write(`[demo] endpoint ${result.endpointId} kept (paused) with its deliveries; see them in the portal (link valid 15 min):\n`);
+  process.stdout.write(`[demo]   ${await endpoints.portalLink(result.organizationUuid, result.endpointId)}\n`);
 } catch (error) {
   process.stderr.write(`[demo] ${error instanceof DemoTimeoutError ? error.message + " — is `make run` running?" : String(error)}\n`);
   process.exitCode = 1;

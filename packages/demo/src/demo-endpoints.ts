@@ -5,6 +5,12 @@ export interface DemoEndpoints {
   /** Registers an endpoint of the organization; the answer carries its signing secret, once. */
   create(organizationUuid: string, input: { url: string; description: string; eventTypes: string[] }): Promise<{ endpointId: string; secret: string; eventTypes: string[] }>;
   remove(organizationUuid: string, endpointId: string): Promise<void>;
+  /** The organization's endpoints. */
+  list(organizationUuid: string): Promise<Array<{ endpointId: string; description: string }>>;
+  /** Pauses an endpoint, saying why (the portal shows who paused it and the reason). */
+  pause(organizationUuid: string, endpointId: string, reason: string): Promise<void>;
+  /** A short-lived link that signs in to the portal as the organization, opening on the endpoint. */
+  portalLink(organizationUuid: string, endpointId: string): Promise<string>;
 }
 
 export interface AdminEndpointsOptions {
@@ -29,6 +35,15 @@ export function adminEndpoints(options: AdminEndpointsOptions): DemoEndpoints {
     },
     async remove(organizationUuid, endpointId) {
       await client(organizationUuid).call("DELETE", `/v1/endpoints/${encodeURIComponent(endpointId)}`);
+    },
+    async list(organizationUuid) {
+      return (await client(organizationUuid).call("GET", "/v1/endpoints")).body.data;
+    },
+    async pause(organizationUuid, endpointId, reason) {
+      await client(organizationUuid).call("POST", `/v1/endpoints/${encodeURIComponent(endpointId)}/pause`, { reason });
+    },
+    async portalLink(organizationUuid, endpointId) {
+      return (await client(organizationUuid).call("POST", "/v1/portal-links", { organizationUuid, endpointId })).body.url;
     },
   };
 }

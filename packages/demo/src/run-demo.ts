@@ -6,6 +6,9 @@ import type { WebhookEvent } from "@novatrade/receiver";
 import type { DemoEndpoints } from "./demo-endpoints.js";
 import { startSampleReceiver } from "./sample-receiver.js";
 
+/** How the demo recognises its own endpoints of earlier runs. */
+export const DEMO_DESCRIPTION = "make demo sample receiver";
+
 export interface DemoDependencies {
   /** Endpoint management: the admin API (adminEndpoints). */
   endpoints: DemoEndpoints;
@@ -44,7 +47,9 @@ export class DemoTimeoutError extends Error {
  * `make demo`: a sample receiver verifying both signature schemes, an endpoint registered for
  * it through the admin API (every domain, by wildcard), and one event of each of the ten types produced to the domain
  * topic. Meta events (`webhook.*`) are produced the way the dispatcher itself produces them:
- * source SYSTEM, the owning organization. The endpoint is removed again at the end.
+ * source SYSTEM, the owning organization. The endpoint is kept, paused (its receiver stops with
+ * the demo), so the portal shows its deliveries; the demo's endpoints of earlier runs in the same
+ * organization are deleted first, so reruns do not pile them up.
  */
 export async function runDemo(deps: DemoDependencies): Promise<DemoResult> {
   const organizationUuid = deps.organizationUuid ?? randomUUID();
@@ -71,9 +76,14 @@ export async function runDemo(deps: DemoDependencies): Promise<DemoResult> {
   let endpointId: string | undefined;
   try {
     deps.print(`sample receiver on ${receiver.url}, verifying X-Novatrade-Signature and webhook-signature`);
+    for (const earlier of await deps.endpoints.list(organizationUuid)) {
+      if (earlier.description !== DEMO_DESCRIPTION) continue;
+      await deps.endpoints.remove(organizationUuid, earlier.endpointId);
+      deps.print(`endpoint ${earlier.endpointId} of an earlier demo run deleted`);
+    }
     const created = await deps.endpoints.create(organizationUuid, {
       url: receiver.url,
-      description: "make demo sample receiver",
+      description: DEMO_DESCRIPTION,
       eventTypes: EVENT_DOMAINS.map((domain) => `${domain}.*`),
     });
     endpointId = created.endpointId;
@@ -114,7 +124,8 @@ export async function runDemo(deps: DemoDependencies): Promise<DemoResult> {
   } finally {
     clearInterval(probe);
     clearTimeout(deadline);
-    if (endpointId !== undefined) await deps.endpoints.remove(organizationUuid, endpointId);
+    // Kept for the portal, paused: nothing is attempted against the receiver that stops here.
+    if (endpointId !== undefined) await deps.endpoints.pause(organizationUuid, endpointId, "make demo finished: its receiver has stopped");
     await receiver.close();
   }
 }

@@ -25,6 +25,8 @@ interface Step {
   body?: unknown;
   /** Follow the replay job in the answer with a progress bar. */
   follow?: boolean;
+  /** The organization (--org) goes in the body as organizationUuid rather than in a header. */
+  organizationInBody?: boolean;
 }
 
 function list(value: string): string[] {
@@ -157,6 +159,13 @@ function program(output: Pick<OpsContext, "stdout" | "stderr">, set: (step: Step
       set({ method: "POST", path: "/v1/keys", body: { name: options.name, ...(options.kind ? { kind: options.kind } : {}), ...(options.forOrg ? { organizationUuid: options.forOrg } : {}) } }),
     );
   keys.command("list").action(() => set({ method: "GET", path: "/v1/keys" }));
+  root
+    .command("portal-link")
+    .description("Operators: a short-lived link that signs in to the portal as the organization (--org)")
+    .option("--minutes <n>", "how long the link can be used to sign in (default 15)", integer)
+    .action((options: { minutes?: number }) =>
+      set({ method: "POST", path: "/v1/portal-links", body: options.minutes === undefined ? {} : { ttlMinutes: options.minutes }, organizationInBody: true }),
+    );
   keys.command("revoke").argument("<keyId>").action((id: string) => set({ method: "DELETE", path: `/v1/keys/${encodeURIComponent(id)}` }));
   return root;
 }
@@ -175,7 +184,7 @@ export async function runOpsCommand(argv: readonly string[], context: OpsContext
     throw error;
   }
   if (!step) {
-    context.stderr("error: a command is required (endpoints, history, replay, keys); see --help\n");
+    context.stderr("error: a command is required (endpoints, history, replay, keys, portal-link); see --help\n");
     return EXIT_INVALID_INPUT;
   }
   const options = root.opts<{ adminUrl?: string; org?: string; pollMs: number }>();
@@ -190,6 +199,14 @@ export async function runOpsCommand(argv: readonly string[], context: OpsContext
     organizationUuid: options.org ?? context.env.NOVATRADE_ORGANIZATION,
     ...(context.fetch ? { fetch: context.fetch } : {}),
   });
+  if (step.organizationInBody) {
+    const organizationUuid = options.org ?? context.env.NOVATRADE_ORGANIZATION;
+    if (!organizationUuid) {
+      context.stderr("error: --org <uuid> (or NOVATRADE_ORGANIZATION) is required\n");
+      return EXIT_INVALID_INPUT;
+    }
+    step.body = { organizationUuid, ...(step.body as object) };
+  }
   try {
     const answer = await client.call(step.method, step.path, step.body);
     if (!step.follow) {

@@ -9,6 +9,8 @@ import { createKafka } from "@novatrade/kafka";
 import { startOpsServer, type StopFunction } from "@novatrade/service-runtime";
 import type { AdminContext } from "./admin-context.js";
 import { ApiKeyStore } from "./api-key-store.js";
+import { buildCatalogDocument } from "./catalog-document.js";
+import { EndpointHealthStore } from "./endpoint-health-store.js";
 import type { AdminConfig } from "./config.js";
 import { EndpointOperations } from "./endpoint-operations.js";
 import { FeedsStore } from "./feeds-store.js";
@@ -17,6 +19,7 @@ import { buildHttpServer, type AdminServer, type RouteEntry } from "./http-serve
 import { createAdminMetrics } from "./metrics.js";
 import { ReplayJobStore } from "./replay-job-store.js";
 import { ReplayRunner } from "./replay-runner.js";
+import { PortalSigner } from "./portal/portal-session.js";
 
 export interface AdminApp {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:8080 */
@@ -100,12 +103,20 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
       now,
     }),
     history,
+    health: new EndpointHealthStore(db, now),
+    catalog: buildCatalogDocument(catalogue),
     feeds: new FeedsStore(db, now),
     jobs,
     runner,
     registry,
     metrics,
     isReady: async () => directory.isReady() && (await db.raw("SELECT 1").then(() => true, () => false)),
+    portal: {
+      signer: new PortalSigner(config.ADMIN_PORTAL_SECRET, now),
+      sessionMinutes: config.ADMIN_PORTAL_SESSION_MINUTES,
+      linkMinutes: config.ADMIN_PORTAL_LINK_MINUTES,
+      publicUrl: config.ADMIN_PORTAL_PUBLIC_URL,
+    },
     pageLimitMax: config.ADMIN_PAGE_LIMIT_MAX,
     bodyLimitBytes: config.ADMIN_BODY_LIMIT_BYTES,
   };
@@ -120,6 +131,6 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
 
   // Jobs a stopped admin left queued or running: resumed from their saved progress.
   await runner.resumeUnfinished();
-  logger.info({ port, opsPort: ops.port }, "admin API listening");
+  logger.info({ port, opsPort: ops.port, portal: `http://${config.ADMIN_HTTP_HOST}:${port}/portal` }, "admin API and portal listening");
   return { url: `http://${config.ADMIN_HTTP_HOST}:${port}`, server, routes, db, directory, runner };
 }

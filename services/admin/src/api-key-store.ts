@@ -4,8 +4,8 @@ import { apiKeyMatches, apiKeyPrefix, generateApiKey, hashApiKey, type ApiKeyKin
 
 /** Who is calling: an organization's key, or an operator's. */
 export type Caller =
-  | { kind: "organization"; organizationUuid: string; keyId: string }
-  | { kind: "operator"; organizationUuid: null; keyId: string };
+  | { kind: "organization"; organizationUuid: string; keyId: string; name: string }
+  | { kind: "operator"; organizationUuid: null; keyId: string; name: string };
 
 /** A key as listed: never the key or its hash. */
 export interface ApiKeyView {
@@ -59,7 +59,7 @@ export class ApiKeyStore {
   /** The caller a presented key speaks for; null when it is unknown or revoked. */
   async authenticate(presented: string): Promise<Caller | null> {
     if (this.#bootstrapHash && apiKeyMatches(presented, this.#bootstrapHash)) {
-      return { kind: "operator", organizationUuid: null, keyId: BOOTSTRAP_KEY_ID };
+      return { kind: "operator", organizationUuid: null, keyId: BOOTSTRAP_KEY_ID, name: "bootstrap operator key" };
     }
     const prefix = apiKeyPrefix(presented);
     if (prefix === null) return null;
@@ -68,8 +68,15 @@ export class ApiKeyStore {
     const matches = apiKeyMatches(presented, row?.key_hash ?? Buffer.alloc(32));
     if (!row || !matches || row.revoked_at !== null) return null;
     return row.kind === "operator"
-      ? { kind: "operator", organizationUuid: null, keyId: row.key_id }
-      : { kind: "organization", organizationUuid: row.organization_uuid!, keyId: row.key_id };
+      ? { kind: "operator", organizationUuid: null, keyId: row.key_id, name: row.name }
+      : { kind: "organization", organizationUuid: row.organization_uuid!, keyId: row.key_id, name: row.name };
+  }
+
+  /** Whether a key (by id) still works: a portal session signed in with it ends when it is revoked. */
+  async isActive(keyId: string): Promise<boolean> {
+    if (keyId === BOOTSTRAP_KEY_ID) return this.#bootstrapHash !== null;
+    const row = (await this.db("api_keys").select("revoked_at").where({ key_id: keyId }).first()) as { revoked_at: Date | null } | undefined;
+    return row !== undefined && row.revoked_at === null;
   }
 
   /** Creates a key; the returned `key` is the only time it exists outside the caller's hands. */

@@ -39,6 +39,20 @@ export function loadConfig(env: Record<string, string | undefined>) {
       ADMIN_SECRET_OVERLAP_HOURS: intVar(24),
       /** Largest page of a list route. */
       ADMIN_PAGE_LIMIT_MAX: intVar(500, 1),
+      /**
+       * 32 random bytes, base64: signs portal session cookies and portal links. Empty: a random
+       * key per start (sessions and links then end when the admin restarts).
+       */
+      ADMIN_PORTAL_SECRET: z
+        .string()
+        .default("")
+        .refine((value) => value === "" || Buffer.from(value, "base64").length >= 32, "must be at least 32 bytes, base64 (or empty)"),
+      /** How long a portal session lasts after sign-in, in minutes. */
+      ADMIN_PORTAL_SESSION_MINUTES: intVar(480, 1),
+      /** How long a portal link can be used to sign in unless the operator asks otherwise, in minutes. */
+      ADMIN_PORTAL_LINK_MINUTES: intVar(15, 1),
+      /** Address the portal is reached at, for the links operators mint; empty: the address the request came to. */
+      ADMIN_PORTAL_PUBLIC_URL: z.string().url().or(z.literal("")).default(""),
       /** How often a running replay job writes its progress, in records. */
       ADMIN_REPLAY_CHECKPOINT_RECORDS: intVar(500, 1),
     },

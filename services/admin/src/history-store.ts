@@ -1,4 +1,4 @@
-import { attemptsByDelivery, type Database } from "@novatrade/database";
+import { attemptsByDelivery, type AttemptView, type Database } from "@novatrade/database";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 
 export interface DeliveryFilter {
@@ -74,12 +74,28 @@ function deliveryItem(row: DeliveryRow): DeliveryItem {
   };
 }
 
+function attemptItem(attempt: AttemptView): AttemptItem {
+  return { ...attempt, attemptedAt: attempt.attemptedAt.toISOString() };
+}
+
 /** Reads the projector's history tables, always within one organization. */
 export class HistoryStore {
   constructor(private readonly db: Database) {}
 
   /** Deliveries newest first (by first attempt), keyset-paginated. */
   async deliveries(filter: DeliveryFilter): Promise<{ items: DeliveryItem[]; nextCursor: string | null }> {
+    const { rows, nextCursor } = await this.#page(filter);
+    return { items: rows.map(deliveryItem), nextCursor };
+  }
+
+  /** A page of deliveries, each with its attempts (latency, kept response): what the portal lists. */
+  async deliveriesWithAttempts(filter: DeliveryFilter): Promise<Array<DeliveryItem & { attemptList: AttemptItem[] }>> {
+    const { rows } = await this.#page(filter);
+    const attempts = await attemptsByDelivery(this.db, rows);
+    return rows.map((row) => ({ ...deliveryItem(row), attemptList: (attempts.get(row.delivery_id) ?? []).map(attemptItem) }));
+  }
+
+  async #page(filter: DeliveryFilter): Promise<{ rows: DeliveryRow[]; nextCursor: string | null }> {
     const query = this.db("deliveries")
       .where({ organization_uuid: filter.organizationUuid.toLowerCase() })
       .orderBy([{ column: "first_attempted_at", order: "desc" }, { column: "delivery_id", order: "desc" }])
@@ -99,7 +115,7 @@ export class HistoryStore {
     const page = rows.slice(0, filter.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map(deliveryItem),
+      rows: page,
       nextCursor: rows.length > filter.limit && last ? encodeCursor([last.first_attempted_at.toISOString(), last.delivery_id]) : null,
     };
   }
@@ -115,7 +131,7 @@ export class HistoryStore {
     return {
       ...deliveryItem(row),
       organizationUuid: organizationUuid.toLowerCase(),
-      attemptList: attempts.map((attempt) => ({ ...attempt, attemptedAt: attempt.attemptedAt.toISOString() })),
+      attemptList: attempts.map(attemptItem),
     };
   }
 

@@ -14,11 +14,14 @@ import { ConcurrentEndpointChangeError, EndpointNotFoundError } from "@novatrade
 import type { Caller } from "./api-key-store.js";
 import type { AdminContext } from "./admin-context.js";
 import { ConflictProblem, ForbiddenProblem, HttpProblem, NotFoundProblem, PROBLEM_CONTENT_TYPE, problemDocument, UnauthorizedProblem, type FieldProblem } from "./problem.js";
+import { catalogRoutes } from "./routes/catalog-routes.js";
 import { endpointRoutes } from "./routes/endpoint-routes.js";
 import { feedRoutes } from "./routes/feed-routes.js";
 import { historyRoutes } from "./routes/history-routes.js";
 import { keyRoutes } from "./routes/key-routes.js";
 import { opsRoutes } from "./routes/ops-routes.js";
+import { portalLinkRoutes } from "./routes/portal-link-routes.js";
+import { portalRoutes } from "./portal/portal-routes.js";
 import { replayRoutes } from "./routes/replay-routes.js";
 
 /**
@@ -76,6 +79,11 @@ export async function buildHttpServer(context: AdminContext, logger: Logger): Pr
 
   const routes: RouteEntry[] = [];
   app.addHook("onRoute", (route) => {
+    // The portal's HTML pages are not API routes: no OpenAPI entry, no key.
+    if (route.url.startsWith("/portal")) {
+      route.schema = { ...route.schema, hide: true };
+      return;
+    }
     for (const method of [route.method].flat()) if (method !== "HEAD") routes.push({ method, url: route.url });
   });
   app.decorateRequest("caller", null);
@@ -95,6 +103,9 @@ export async function buildHttpServer(context: AdminContext, logger: Logger): Pr
   await app.register(historyRoutes, { context });
   await app.register(replayRoutes, { context });
   await app.register(feedRoutes, { context });
+  await app.register(catalogRoutes, { context });
+  await app.register(portalLinkRoutes, { context });
+  await app.register(portalRoutes, { context });
   return { server: app as unknown as AdminServer, routes };
 }
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { EVENT_TYPES } from "@novatrade/domain";
 import type { AdminContext } from "../admin-context.js";
+import { changeEndpointStatus, endpointHealthBody } from "../endpoint-status.js";
 import { organizationOf } from "../http-server.js";
 import { BadRequestProblem } from "../problem.js";
 import { createEndpointBody, endpointBody, endpointIdParams, endpointSchema, errorResponses, updateEndpointBody } from "../schemas.js";
@@ -77,12 +78,52 @@ export const endpointRoutes: FastifyPluginAsyncZod<{ context: AdminContext }> = 
           tags,
           summary: action === "pause" ? "Pause: deliveries wait, none is dropped" : "Resume: waiting deliveries go out",
           params: endpointIdParams,
+          body: z
+            .object({ reason: z.string().max(500).optional().describe("why: shown in the endpoint's health with who paused it") })
+            .strict()
+            // No body at all stays valid: clients from before the reason send none.
+            .nullish(),
           response: { 200: endpointSchema, ...errorResponses },
         },
       },
-      async (request) => endpointBody(await ops.setStatus(organizationOf(request), request.params.endpointId, status)),
+      async (request) => {
+        const caller = request.caller!;
+        const actor = { kind: caller.kind, name: caller.name };
+        return endpointBody(await changeEndpointStatus(context, organizationOf(request), request.params.endpointId, status, actor, request.body?.reason ?? null));
+      },
     );
   }
+  const instant = z.string().nullable();
+  app.get(
+    "/v1/endpoints/:endpointId/health",
+    {
+      config: org,
+      schema: {
+        tags,
+        summary: "Health: consecutive failures, failing since, who paused it and why, attempts per hour over the last 24 h",
+        params: endpointIdParams,
+        response: {
+          200: z.object({
+            endpointId: z.string(),
+            status: z.string(),
+            consecutiveFailures: z.number().int(),
+            failingSince: instant,
+            lastSuccessAt: instant,
+            lastFailureAt: instant,
+            lastStatusCode: z.number().int().nullable(),
+            lastError: z.string().nullable(),
+            pausedBy: z
+              .object({ kind: z.enum(["operator", "organization", "auto-pause", "unknown"]), name: z.string(), reason: z.string().nullable(), at: instant })
+              .nullable()
+              .describe("null while ACTIVE; auto-pause: the dispatcher, with its rule as the reason"),
+            last24h: z.array(z.object({ hour: z.string(), succeeded: z.number().int(), failed: z.number().int() })),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => endpointHealthBody(context, organizationOf(request), request.params.endpointId),
+  );
   app.post(
     "/v1/endpoints/:endpointId/test",
     {

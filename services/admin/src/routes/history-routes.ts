@@ -4,6 +4,7 @@ import type { AdminContext } from "../admin-context.js";
 import { organizationOf } from "../http-server.js";
 import { BadRequestProblem, NotFoundProblem } from "../problem.js";
 import { attemptSchema, deliverySchema, errorResponses, instantSchema, jobSchema, pageLimit } from "../schemas.js";
+import { startDeliveryReplay } from "../replay-start.js";
 import { jobBody } from "./job-body.js";
 
 const deliveryParams = z.object({ deliveryId: z.string().min(1).max(100) }).strict();
@@ -61,12 +62,7 @@ export const historyRoutes: FastifyPluginAsyncZod<{ context: AdminContext }> = a
       schema: { tags: ["replay"], summary: "Replay one delivery now (a job)", params: deliveryParams, response: { 202: jobSchema, ...errorResponses } },
     },
     async (request, reply) => {
-      const organizationUuid = organizationOf(request);
-      const delivery = await context.history.delivery(organizationUuid, request.params.deliveryId);
-      if (!delivery) throw new NotFoundProblem(`delivery ${request.params.deliveryId}`);
-      context.endpoints.get(organizationUuid, delivery.endpointId);
-      const job = await context.jobs.create({ organizationUuid, endpointId: delivery.endpointId, params: { kind: "delivery", deliveryId: delivery.deliveryId } });
-      context.runner.enqueue(job);
+      const job = await startDeliveryReplay(context, organizationOf(request), request.params.deliveryId);
       return reply.code(202).header("location", `/v1/replays/${job.jobId}`).send(jobBody(job));
     },
   );

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { validateEventTypePatterns } from "@novatrade/domain";
 import type { AdminContext } from "../admin-context.js";
 import { organizationOf } from "../http-server.js";
 import { BadRequestProblem, NotFoundProblem } from "../problem.js";
 import { errorResponses, instantSchema, jobSchema, pageLimit } from "../schemas.js";
+import { startRangeReplay } from "../replay-start.js";
 import { jobBody } from "./job-body.js";
 
 const DAY_MS = 86_400_000;
@@ -49,21 +49,15 @@ export const replayRoutes: FastifyPluginAsyncZod<{ context: AdminContext }> = as
     async (request, reply) => {
       const organizationUuid = organizationOf(request);
       const body = request.body;
-      const endpoint = context.endpoints.get(organizationUuid, body.endpointId);
       let job;
       if (body.kind === "range") {
-        if (body.from >= body.to) throw new BadRequestProblem("to", "must be after from");
-        const eventTypes = body.eventTypes === undefined ? null : validateEventTypePatterns(body.eventTypes);
-        job = await context.jobs.create({
-          organizationUuid,
-          endpointId: endpoint.endpointId,
-          params: { kind: "range", from: body.from, to: body.to, failedOnly: body.failedOnly, eventTypes },
-        });
+        job = await startRangeReplay(context, organizationUuid, body);
       } else {
+        const endpoint = context.endpoints.get(organizationUuid, body.endpointId);
         if (body.since < Date.now() - MAX_BACKFILL_DAYS * DAY_MS) throw new BadRequestProblem("since", `must be within the last ${MAX_BACKFILL_DAYS} days`);
         job = await context.jobs.create({ organizationUuid, endpointId: endpoint.endpointId, params: { kind: "backfill", since: body.since } });
+        context.runner.enqueue(job);
       }
-      context.runner.enqueue(job);
       return reply.code(202).header("location", `/v1/replays/${job.jobId}`).send(jobBody(job));
     },
   );
