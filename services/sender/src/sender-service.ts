@@ -44,6 +44,8 @@ export interface SenderServiceDeps {
   commitIntervalMs: number;
   /** Milliseconds. */
   topicRefreshMs: number;
+  /** How often the delivery partitions' end offsets are polled (work gate), in milliseconds. */
+  endOffsetPollMs: number;
   /** Milliseconds. */
   sessionTimeoutMs: number;
   clock: Clock;
@@ -124,7 +126,15 @@ export class SenderService {
     for (const endpoint of directory.all()) if (endpoint.status === "PAUSED") this.#lanes.hold(endpoint.endpointId, PAUSED);
 
     const consumers: Record<DeliverySource, KafkaConsumer> = {
-      delivery: kafka.createConsumer({ groupId, topics: [deliveryTopicPattern(naming)], fromBeginning: true, topicRefreshIntervalMs: this.#deps.topicRefreshMs, ...this.#groupTimeouts() }),
+      // One topic per endpoint, most of them idle: only partitions with records are fetched.
+      delivery: kafka.createConsumer({
+        groupId,
+        topics: [deliveryTopicPattern(naming)],
+        fromBeginning: true,
+        topicRefreshIntervalMs: this.#deps.topicRefreshMs,
+        readOnlyWithWork: { pollIntervalMs: this.#deps.endOffsetPollMs },
+        ...this.#groupTimeouts(),
+      }),
       // A pattern: retry topics are named by their delay, and those of an older schedule still drain.
       retry: kafka.createConsumer({ groupId: `${groupId}.retry`, topics: [retryTopicPattern(naming)], fromBeginning: true, topicRefreshIntervalMs: this.#deps.topicRefreshMs, ...this.#groupTimeouts() }),
     };
