@@ -201,6 +201,16 @@ export class SenderService {
     return this.#lanes.backlog(endpointId);
   }
 
+  /**
+   * Delivery partitions assigned to this sender, and what the work gate does with them: active
+   * (records left to read), idle (kept paused), fetching (named in kafkajs's fetches).
+   */
+  deliveryPartitions(): { assigned: number; active: number; idle: number; fetching: number } {
+    const consumer = this.#consumers.delivery;
+    const assigned = (consumer?.assignment() ?? []).reduce((sum, { partitions }) => sum + (partitions?.length ?? 0), 0);
+    return { assigned, ...(consumer?.workPartitions() ?? { active: 0, idle: 0, fetching: 0 }) };
+  }
+
   /** Lanes kept in memory, and endpoints waited for as unknown (both must shrink when idle). */
   memoryFootprint(): { lanes: number; unknownEndpoints: number } {
     return { lanes: this.#lanes.size, unknownEndpoints: this.#unknownSince.size };
