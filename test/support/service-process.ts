@@ -8,6 +8,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 /** A service running as its own process, from its compiled main.js, as in production. */
 export interface ServiceProcess {
   name: string;
+  /** Operating-system process id (benchmarks read its CPU time and memory from /proc). */
+  pid: number;
   /** Lines the process wrote, stdout and stderr together. */
   output: string[];
   /** SIGKILL: no shutdown hook runs, nothing is committed or flushed. */
@@ -55,6 +57,7 @@ export async function startServiceProcess(name: string, env: Record<string, stri
   });
   return {
     name,
+    pid: child.pid!,
     output,
     kill: async () => {
       child.kill("SIGKILL");
