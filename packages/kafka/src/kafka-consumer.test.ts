@@ -14,6 +14,7 @@ function scriptedClient() {
   const listeners = new Map<string, Array<(event: { payload: unknown }) => void>>();
   const applied: string[] = [];
   let live = false;
+  let runConfig: { eachBatch?: (payload: unknown) => Promise<void> } | undefined;
   /** kafkajs's pause state, as `partition:topic`, per partition (whole-topic calls: the assigned ones). */
   const pausedNow = new Set<string>();
   let assigned: Record<string, number[]> = {};
@@ -38,7 +39,9 @@ function scriptedClient() {
     },
     connect: async () => {},
     subscribe: async () => {},
-    run: async () => {},
+    run: async (config: unknown) => {
+      runConfig = config as typeof runConfig;
+    },
     disconnect: async () => {},
     commitOffsets: async () => {},
     // kafkajs throws on pause/seek while it has no consumer group.
@@ -71,6 +74,8 @@ function scriptedClient() {
   return {
     inner: inner as unknown as ClientConsumer,
     applied,
+    /** What the adapter handed to kafkajs's run (its eachBatch wrapper). */
+    runConfig: () => runConfig,
     /** Whether kafkajs would name this partition in its fetches. */
     fetches: (topic: string, partition: number) => live && (assigned[topic] ?? []).includes(partition) && !pausedNow.has(`${partition}:${topic}`),
     batch(topic: string, partition: number, firstOffset: string, lastOffset: string) {
@@ -210,5 +215,38 @@ describe("work gate (readOnlyWithWork) and the caller's pauses compose", () => {
     expect(client.fetches("t", 0)).toBe(false);
     consumer.seek({ topic: "t", partition: 0, offset: "1" });
     expect(client.fetches("t", 0)).toBe(true);
+  });
+});
+
+describe("heartbeats while a handler runs", () => {
+  it("a batch handler that runs longer than the heartbeat interval keeps the member alive", async () => {
+    const client = scriptedClient();
+    const consumer = createKafkaConsumer(
+      { groupId: "g", topics: ["t"], heartbeatIntervalMs: 5 },
+      {
+        createClientConsumer: () => client.inner,
+        listTopics: async () => ["t"],
+        metrics: createKafkaMetrics({ registry: new Registry(), prefix: "test_", clientId: "c" }),
+        logger: pino({ level: "silent" }),
+      },
+    );
+    let beats = 0;
+    let beaten: () => void = () => {};
+    const twoBeats = new Promise<void>((resolve) => (beaten = resolve));
+    // The handler returns only once kafkajs's heartbeat was called twice while it ran.
+    await consumer.run({ eachBatch: async () => twoBeats });
+    client.join({ t: [0] });
+    const payload = {
+      batch: { topic: "t", partition: 0, highWatermark: "1", messages: [], firstOffset: () => null },
+      heartbeat: async () => {
+        if (++beats === 2) beaten();
+      },
+      resolveOffset: () => {},
+      isRunning: () => true,
+      isStale: () => false,
+    };
+    // Without beats from the adapter the handler never returns and this times out.
+    await client.runConfig()!.eachBatch!(payload);
+    expect(beats).toBeGreaterThanOrEqual(2);
   });
 });
