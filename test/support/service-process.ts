@@ -22,10 +22,11 @@ export interface ServiceProcess {
  * Starts `services/<name>/dist/main.js` and resolves once it logged "started" (its consumers
  * joined their groups). Needs `tsc -b` first, which `make test` does.
  */
-export async function startServiceProcess(name: string, env: Record<string, string>, timeoutMs = 90_000): Promise<ServiceProcess> {
+export async function startServiceProcess(name: string, env: Record<string, string>, timeoutMs = 90_000, nodeArgs: string[] = []): Promise<ServiceProcess> {
   const main = path.join(root, "services", name, "dist", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx tsc -b\` (make test does) before the integration tests`);
-  const child: ChildProcess = spawn(process.execPath, [main], {
+  // nodeArgs: e.g. --cpu-prof (benchmarks; node refuses it in NODE_OPTIONS).
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main], {
     cwd: root,
     env: { ...process.env, ...env, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
