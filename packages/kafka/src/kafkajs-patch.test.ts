@@ -70,6 +70,19 @@ describe("kafkajs patch (linear group join)", () => {
     expect(find("b")).toEqual([0, 1]);
   });
 
+  it("counts changes of the pause state, so an all-paused consumer skips its per-partition work until one", () => {
+    const SubscriptionState = internal("consumer/subscriptionState.js") as new () => { version: number; assign(topics: Array<{ topic: string; partitions: number[] }>): void; pause(topics: Array<{ topic: string; partitions?: number[] }>): void; resume(topics: Array<{ topic: string; partitions?: number[] }>): void };
+    const state = new SubscriptionState();
+    const versions = [state.version];
+    state.assign([{ topic: "a", partitions: [0] }]);
+    versions.push(state.version);
+    state.pause([{ topic: "a", partitions: [0] }]);
+    versions.push(state.version);
+    state.resume([{ topic: "a", partitions: [0] }]);
+    versions.push(state.version);
+    expect(new Set(versions).size).toBe(4);
+  });
+
   it("keeps the assignment of 10,000 topics by topic when the consumer records it", () => {
     const SubscriptionState = internal("consumer/subscriptionState.js") as new () => { assign(topics: Array<{ topic: string; partitions: number[] }>): void; assigned(): Array<{ topic: string; partitions: number[] }> };
     const arrayDiff = internal("utils/arrayDiff.js") as (a: string[], b: string[]) => string[];
