@@ -4,6 +4,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
+# kafkajs is patched at install (postinstall: patch-package), so the patches come before npm ci.
+COPY patches patches
 COPY packages packages
 COPY services services
 COPY schemas schemas

@@ -18,8 +18,8 @@ help:
 	@echo "make bench-projector   projector outcomes/s and history query p50/p99 (bench/results/projector.json)"
 	@echo "make dashboards        regenerate deploy/grafana/dashboards/*.json from packages/dashboards"
 
-# npm ci only when package-lock.json changed since the last install.
-node_modules/.install-stamp: package-lock.json package.json packages/*/package.json services/*/package.json
+# npm ci only when package-lock.json (or a patch applied at install, patches/) changed since the last install.
+node_modules/.install-stamp: package-lock.json package.json packages/*/package.json services/*/package.json $(wildcard patches/*.patch)
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

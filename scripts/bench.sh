@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: throughput of the whole dispatcher on this machine (router and sender as real
 # processes, real broker and registry, loopback receivers). Prints the figures and writes
-# bench/results/pipeline-throughput.json. Infrastructure started here is stopped again.
+# bench/results/pipeline-throughput.json, and the endpoint-scale figures (N endpoints, one delivery
+# topic each; BENCH_ENDPOINT_SCALE=10,1000 for a quick run) to bench/results/endpoint-scale.json.
+# Infrastructure started here is stopped again.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"

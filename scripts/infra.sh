@@ -221,6 +221,12 @@ num.partitions=3
 default.replication.factor=1
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=10
+# A classic consumer group's metadata record (written to __consumer_offsets at every rebalance)
+# names every topic each member subscribes to: with one delivery topic per endpoint it passes the
+# default 1 MiB limit at a few thousand endpoints, and the group can no longer rebalance. The
+# broker default applies to __consumer_offsets (created on first use); 16 MiB holds 10,000+
+# endpoints. Producers of the project's topics stay far below it (MAX_PRODUCE_REQUEST_BYTES).
+message.max.bytes=16777216
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=4

@@ -8,6 +8,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 /** A service running as its own process, from its compiled main.js, as in production. */
 export interface ServiceProcess {
   name: string;
+  /** Operating-system process id (benchmarks read its CPU time and memory from /proc). */
+  pid: number;
   /** Lines the process wrote, stdout and stderr together. */
   output: string[];
   /** SIGKILL: no shutdown hook runs, nothing is committed or flushed. */
@@ -20,10 +22,11 @@ export interface ServiceProcess {
  * Starts `services/<name>/dist/main.js` and resolves once it logged "started" (its consumers
  * joined their groups). Needs `tsc -b` first, which `make test` does.
  */
-export async function startServiceProcess(name: string, env: Record<string, string>, timeoutMs = 90_000): Promise<ServiceProcess> {
+export async function startServiceProcess(name: string, env: Record<string, string>, timeoutMs = 90_000, nodeArgs: string[] = []): Promise<ServiceProcess> {
   const main = path.join(root, "services", name, "dist", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npx tsc -b\` (make test does) before the integration tests`);
-  const child: ChildProcess = spawn(process.execPath, [main], {
+  // nodeArgs: e.g. --cpu-prof (benchmarks; node refuses it in NODE_OPTIONS).
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, main], {
     cwd: root,
     env: { ...process.env, ...env, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -55,6 +58,7 @@ export async function startServiceProcess(name: string, env: Record<string, stri
   });
   return {
     name,
+    pid: child.pid!,
     output,
     kill: async () => {
       child.kill("SIGKILL");

@@ -6,6 +6,7 @@ export type {
   KafkaAdmin,
   PartitionOffset,
   PartitionOffsets,
+  PartitionSelection,
   TopicSpec,
 } from "./kafka-admin.js";
 export type {

@@ -38,6 +38,18 @@ export interface PartitionOffset {
   offset: string;
 }
 
+/** Some partitions of one topic, named. */
+export interface PartitionSelection {
+  topic: string;
+  partitions: number[];
+}
+
+/** What patches/kafkajs+2.2.4.patch adds to kafkajs's admin (not in its type declarations). */
+interface PatchedClientAdmin {
+  fetchPartitionsOffset(options: { topics: PartitionSelection[]; fromBeginning: boolean }): Promise<Array<{ topic: string; partitions: PartitionOffset[] }>>;
+  fetchGroupPartitionOffsets(options: { groupId: string; topics: PartitionSelection[] }): Promise<Array<{ topic: string; partitions: PartitionOffset[] }>>;
+}
+
 export interface GroupMember {
   memberId: string;
   clientId: string;
@@ -68,6 +80,13 @@ export interface KafkaAdmin {
    * (milliseconds since the epoch); the high watermark where no record is that recent.
    */
   fetchTopicOffsetsByTimestamp(topic: string, timestampMs: number): Promise<PartitionOffset[]>;
+  /**
+   * The earliest or latest (last stable: read committed) offset of each given partition, in one
+   * ListOffsets request per broker: cheap enough to poll thousands of partitions every 250 ms.
+   */
+  fetchPartitionOffsets(selection: PartitionSelection[], which: "earliest" | "latest"): Promise<TopicPartitionOffset[]>;
+  /** Committed positions of a group for the given partitions, in one request; null where none. */
+  fetchCommittedOffsets(groupId: string, selection: PartitionSelection[]): Promise<Array<{ topic: string; partition: number; offset: string | null }>>;
   /** Committed positions of a group; `offset` is null where the group never committed. */
   fetchGroupOffsets(groupId: string, topics: string[]): Promise<Array<{ topic: string; partition: number; offset: string | null }>>;
   /**
@@ -188,6 +207,24 @@ class Admin implements KafkaAdmin {
         .map(({ partition, offset }) => ({ partition, offset }))
         .sort((a, b) => a.partition - b.partition),
     );
+  }
+
+  async fetchPartitionOffsets(selection: PartitionSelection[], which: "earliest" | "latest"): Promise<TopicPartitionOffset[]> {
+    if (selection.length === 0) return [];
+    return this.call(`fetch ${which} offsets of ${selection.length} topics`, async (admin) => {
+      const result = await (admin as unknown as PatchedClientAdmin).fetchPartitionsOffset({ topics: selection, fromBeginning: which === "earliest" });
+      return result.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset: String(offset) })));
+    });
+  }
+
+  async fetchCommittedOffsets(groupId: string, selection: PartitionSelection[]): Promise<Array<{ topic: string; partition: number; offset: string | null }>> {
+    if (selection.length === 0) return [];
+    return this.call(`fetch committed offsets of group ${groupId}`, async (admin) => {
+      const result = await (admin as unknown as PatchedClientAdmin).fetchGroupPartitionOffsets({ groupId, topics: selection });
+      return result.flatMap(({ topic, partitions }) =>
+        partitions.map(({ partition, offset }) => ({ topic, partition, offset: String(offset).startsWith("-") ? null : String(offset) })),
+      );
+    });
   }
 
   async fetchGroupOffsets(

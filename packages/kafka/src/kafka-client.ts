@@ -136,6 +136,7 @@ export function createKafka(options: KafkaClientOptions): KafkaClient {
       const consumer = createKafkaConsumer(consumerOptions, {
         createClientConsumer,
         listTopics: () => admin.listTopics(),
+        offsets: admin,
         metrics,
         logger,
       });

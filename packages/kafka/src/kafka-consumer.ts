@@ -10,6 +10,8 @@ import { toClientRetry, type RetryPolicy } from "./retry-policy.js";
 import { SerialQueue } from "./serial-queue.js";
 import { PausedPartitions, type TopicPartitionOffset, type TopicPartitions } from "./topic-partitions.js";
 import { diffTopics, hasPattern, resolveTopics, type TopicSelector, type TopicSetChange } from "./topic-subscription.js";
+import type { KafkaAdmin, PartitionSelection } from "./kafka-admin.js";
+import { WorkGate, type PartitionRef, type WorkChanges } from "./work-gate.js";
 
 export interface ConsumerOptions {
   groupId: string;
@@ -60,6 +62,17 @@ export interface ConsumerOptions {
    * restart; both kinds are reported by the `crash` event and `status()`.
    */
   restartOnCrash?: (error: KafkaError) => boolean | Promise<boolean>;
+  /**
+   * Fetch only partitions with records left to read (the work gate). kafkajs names every
+   * unpaused partition in every fetch, so a consumer of thousands of mostly idle topics (one per
+   * endpoint) spends its event loop on fetches that return nothing. With this, every assigned
+   * partition stays paused until its end offset, polled for all of them in one ListOffsets
+   * request per broker, is beyond the consumer's position, and is paused again once a batch
+   * caught it up. Pauses of the caller and the work gate compose: a partition is fetched only
+   * if it has work and the caller did not pause it. A record reaches the handler within about
+   * one poll interval after it is written.
+   */
+  readOnlyWithWork?: { pollIntervalMs: number };
 }
 
 /** What to do with an error a handler threw. */
@@ -159,6 +172,12 @@ export interface KafkaConsumer {
   pauseAt(position: TopicPartitionOffset): void;
   /** Partitions assigned to this member at the last group join. */
   assignment(): TopicPartitions[];
+  /**
+   * With `readOnlyWithWork`: assigned partitions the work gate lets through (active) or keeps
+   * paused (idle), and how many kafkajs actually names in its fetches (active and not paused
+   * by the caller). Null without the work gate.
+   */
+  workPartitions(): { active: number; idle: number; fetching: number } | null;
   /** Topics currently subscribed (patterns resolved). */
   topics(): string[];
   /** Matches patterns against the cluster now; re-subscribes (a rebalance) if the set changed. */
@@ -172,12 +191,15 @@ export interface KafkaConsumer {
 export interface ConsumerDependencies {
   createClientConsumer(config: ConsumerConfig): ClientConsumer;
   listTopics(): Promise<string[]>;
+  /** Offsets for the work gate (`readOnlyWithWork`). */
+  offsets?: Pick<KafkaAdmin, "fetchPartitionOffsets" | "fetchCommittedOffsets">;
   metrics: KafkaMetrics;
   logger: Logger;
 }
 
 const DEFAULT_TOPIC_REFRESH_INTERVAL_MS = 30_000;
 const DEFAULT_MAX_WAIT_TIME_MS = 1_000;
+const DEFAULT_HEARTBEAT_INTERVAL_MS = 3_000;
 
 function defaultHandlerErrorPolicy(): HandlerErrorDecision {
   return "rethrow";
@@ -200,6 +222,14 @@ class PatternAwareConsumer implements KafkaConsumer {
   private assigned: TopicPartitions[] = [];
   private state: ConsumerStatus = "idle";
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** Assigned partitions by topic, at the last group join. */
+  private assignedByTopic = new Map<string, number[]>();
+  /** The work gate (`readOnlyWithWork`), its poll timer, and the group join its state is of. */
+  private readonly work: WorkGate | undefined;
+  private workTimer: NodeJS.Timeout | undefined;
+  private workPolling = false;
+  private joins = 0;
+  private lastWorkPollFailure = 0;
 
   constructor(
     private readonly options: ConsumerOptions,
@@ -207,6 +237,10 @@ class PatternAwareConsumer implements KafkaConsumer {
   ) {
     this.groupId = options.groupId;
     this.logger = deps.logger.child({ component: "kafka-consumer", groupId: options.groupId });
+    if (options.readOnlyWithWork) {
+      if (!deps.offsets) throw new KafkaError("readOnlyWithWork needs the offsets dependency");
+      this.work = new WorkGate();
+    }
     this.listeners = new Listeners((error, event) =>
       this.logger.error({ err: error, event }, "kafka consumer event listener failed"),
     );
@@ -236,6 +270,10 @@ class PatternAwareConsumer implements KafkaConsumer {
       // A pending refresh must not keep the process alive on its own.
       this.refreshTimer.unref();
     }
+    if (this.work && this.options.readOnlyWithWork) {
+      this.workTimer = setInterval(() => void this.pollWork(), this.options.readOnlyWithWork.pollIntervalMs);
+      this.workTimer.unref();
+    }
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
@@ -258,7 +296,8 @@ class PatternAwareConsumer implements KafkaConsumer {
     if (!inner) return;
     this.onLiveGroup(() => {
       for (const { topic, partitions } of selection) {
-        if (partitions === undefined) inner.pause([{ topic }]);
+        if (this.work) this.applyEffective(inner, topic);
+        else if (partitions === undefined) inner.pause([{ topic }]);
         // kafkajs un-pauses the rest of a wholly paused topic when one partition is paused again.
         else if (this.paused.stateOf(topic).all) this.applyPauses(inner, topic, true);
         else inner.pause([{ topic, partitions }]);
@@ -270,9 +309,13 @@ class PatternAwareConsumer implements KafkaConsumer {
     this.paused.resume(selection);
     const inner = this.liveInner();
     if (!inner) return;
-    this.onLiveGroup(() =>
-      inner.resume(selection.map(({ topic, partitions }) => (partitions === undefined ? { topic } : { topic, partitions }))),
-    );
+    this.onLiveGroup(() => {
+      if (!this.work) {
+        inner.resume(selection.map(({ topic, partitions }) => (partitions === undefined ? { topic } : { topic, partitions })));
+        return;
+      }
+      for (const topic of new Set(selection.map(({ topic }) => topic))) this.applyEffective(inner, topic);
+    });
   }
 
   isPaused(topic: string, partition: number): boolean {
@@ -281,20 +324,33 @@ class PatternAwareConsumer implements KafkaConsumer {
 
   seek(position: TopicPartitionOffset): void {
     this.pendingSeeks.set(`${position.partition}:${position.topic}`, { ...position });
+    const workChanges = this.seekWork(position);
     const inner = this.liveInner();
-    if (inner) this.onLiveGroup(() => this.applySeeks(inner));
+    if (inner)
+      this.onLiveGroup(() => {
+        this.applySeeks(inner);
+        if (workChanges) this.applyWorkChanges(inner, workChanges);
+      });
   }
 
   pauseAt(position: TopicPartitionOffset): void {
     const selection = [{ topic: position.topic, partitions: [position.partition] }];
     this.paused.pause(selection);
     this.pendingSeeks.set(`${position.partition}:${position.topic}`, { ...position });
+    this.seekWork(position);
     const inner = this.liveInner();
     if (!inner) return;
     this.onLiveGroup(() => {
       this.applyPauses(inner, position.topic, true);
       this.applySeeks(inner);
     });
+  }
+
+  /** The next read of a partition moves to `position`: the work gate's position with it. */
+  private seekWork(position: TopicPartitionOffset): WorkChanges | undefined {
+    if (!this.work) return undefined;
+    this.work.setPosition(position.topic, position.partition, position.offset);
+    return this.work.changesOf(position.topic, position.partition);
   }
 
   /** Applies the pending seeks of assigned partitions; each is forgotten once kafkajs took it. */
@@ -321,6 +377,18 @@ class PatternAwareConsumer implements KafkaConsumer {
 
   topics(): string[] {
     return [...this.subscribed];
+  }
+
+  workPartitions(): { active: number; idle: number; fetching: number } | null {
+    if (!this.work) return null;
+    const counts = this.work.counts();
+    const inner = this.liveInner();
+    let fetching = 0;
+    if (inner) {
+      const paused = new Set(inner.paused().flatMap(({ topic, partitions }) => partitions.map((partition) => `${partition}:${topic}`)));
+      for (const [topic, partitions] of this.assignedByTopic) for (const partition of partitions) if (!paused.has(`${partition}:${topic}`)) fetching++;
+    }
+    return { ...counts, fetching };
   }
 
   refreshSubscription(): Promise<TopicSetChange> {
@@ -367,6 +435,8 @@ class PatternAwareConsumer implements KafkaConsumer {
   disconnect(): Promise<void> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
+    if (this.workTimer) clearInterval(this.workTimer);
+    this.workTimer = undefined;
     return this.lifecycle.run(async () => {
       if (this.state === "stopped") return;
       await this.stopInner();
@@ -432,6 +502,7 @@ class PatternAwareConsumer implements KafkaConsumer {
     const inner = this.inner;
     this.inner = undefined;
     this.assigned = [];
+    this.assignedByTopic = new Map();
     if (!inner) return;
     try {
       await inner.disconnect();
@@ -478,6 +549,7 @@ class PatternAwareConsumer implements KafkaConsumer {
     if (eachMessage) {
       config.eachMessage = async (payload: EachMessagePayload) => {
         const message = fromClientMessage(payload.topic, payload.partition, payload.message);
+        const stopBeating = this.heartbeatWhile(payload.heartbeat);
         try {
           await eachMessage(message, {
             heartbeat: () => payload.heartbeat(),
@@ -485,6 +557,8 @@ class PatternAwareConsumer implements KafkaConsumer {
           });
         } catch (error) {
           await this.handleHandlerError(error, { topic: message.topic, partition: message.partition, offset: message.offset });
+        } finally {
+          stopBeating();
         }
       };
     }
@@ -492,6 +566,7 @@ class PatternAwareConsumer implements KafkaConsumer {
       config.eachBatch = async (payload: EachBatchPayload) => {
         const { topic, partition, highWatermark } = payload.batch;
         const messages = payload.batch.messages.map((message) => fromClientMessage(topic, partition, message));
+        const stopBeating = this.heartbeatWhile(payload.heartbeat);
         try {
           await eachBatch(
             { topic, partition, highWatermark, messages },
@@ -505,10 +580,90 @@ class PatternAwareConsumer implements KafkaConsumer {
           );
         } catch (error) {
           await this.handleHandlerError(error, { topic, partition, offset: messages[0]?.offset ?? payload.batch.firstOffset() ?? "-1" });
+        } finally {
+          stopBeating();
         }
       };
     }
     return config;
+  }
+
+  /**
+   * Heartbeats while a handler runs: kafkajs beats only between batches, so a long batch (many
+   * partitions handled at once, a slow handler) would get the member evicted and the group
+   * rebalanced. kafkajs itself sends at most one beat per heartbeat interval. A failed beat (a
+   * rebalance in progress) is left to kafkajs's own beat after the batch, which rejoins.
+   */
+  private heartbeatWhile(heartbeat: () => Promise<void>): () => void {
+    const intervalMs = this.clientConfig().heartbeatInterval ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    const timer = setInterval(() => {
+      heartbeat().catch((error: unknown) => this.logger.debug({ err: error }, "heartbeat during a handler failed"));
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * Work gate: sets kafkajs's pause state of every assigned partition of `topic` to what the
+   * caller's pauses and the work gate together say (paused if either holds it). Per partition,
+   * never whole topics: kafkajs un-pauses a wholly paused topic's other partitions when one is
+   * paused again.
+   */
+  private applyEffective(inner: ClientConsumer, topic: string): void {
+    const work = this.work;
+    if (!work) return;
+    const partitions = this.assignedByTopic.get(topic) ?? [];
+    const held = partitions.filter((partition) => this.paused.isPaused(topic, partition) || !work.isActive(topic, partition));
+    inner.resume([{ topic }]);
+    if (held.length > 0) inner.pause([{ topic, partitions: held }]);
+  }
+
+  private applyWorkChanges(inner: ClientConsumer, changes: WorkChanges): void {
+    const topics = new Set([...changes.resume, ...changes.pause].map(({ topic }) => topic));
+    for (const topic of topics) this.applyEffective(inner, topic);
+    if (this.work && topics.size > 0) this.deps.metrics.workPartitions(this.groupId, this.work.counts());
+  }
+
+  /**
+   * One work-gate poll: committed offsets of partitions whose position is unknown (after a
+   * join), then the end offsets of every assigned partition, one request per broker each.
+   */
+  private async pollWork(): Promise<void> {
+    const work = this.work;
+    const offsets = this.deps.offsets;
+    if (!work || !offsets || this.workPolling || !this.liveInner()) return;
+    this.workPolling = true;
+    const join = this.joins;
+    try {
+      const unknown = work.withoutPosition();
+      if (unknown.length > 0) {
+        const committed = await offsets.fetchCommittedOffsets(this.groupId, selectionOf(unknown));
+        const uncommitted = committed.filter(({ offset }) => offset === null);
+        const starts = await Promise.all(
+          (["earliest", "latest"] as const).map((which) => {
+            const fromStart = which === "earliest";
+            const refs = uncommitted.filter(({ topic }) => (this.startAtEarliest.get(topic) ?? false) === fromStart);
+            return offsets.fetchPartitionOffsets(selectionOf(refs), which);
+          }),
+        );
+        if (join !== this.joins) return;
+        for (const { topic, partition, offset } of committed) if (offset !== null) work.initPosition(topic, partition, offset);
+        for (const { topic, partition, offset } of starts.flat()) work.initPosition(topic, partition, offset);
+      }
+      const ends = await offsets.fetchPartitionOffsets(selectionOf(work.assigned()), "latest");
+      if (join !== this.joins) return;
+      for (const { topic, partition, offset } of ends) work.setEnd(topic, partition, offset);
+      const inner = this.liveInner();
+      if (inner) this.onLiveGroup(() => this.applyWorkChanges(inner, work.changes()));
+      this.deps.metrics.workPartitions(this.groupId, work.counts());
+    } catch (error) {
+      // Every poll interval while the broker is away: say it once a minute.
+      const now = Date.now();
+      if (now - this.lastWorkPollFailure > 60_000) this.logger.warn({ err: error }, "work gate could not poll offsets; partitions without known work stay paused");
+      this.lastWorkPollFailure = now;
+    } finally {
+      this.workPolling = false;
+    }
   }
 
   private pausePartition(topic: string, partition: number): () => void {
@@ -539,6 +694,10 @@ class PatternAwareConsumer implements KafkaConsumer {
    * when kafkajs's state for the topic may disagree (otherwise it is fresh or already equal).
    */
   private applyPauses(inner: ClientConsumer, topic: string, clearFirst: boolean): void {
+    if (this.work) {
+      this.applyEffective(inner, topic);
+      return;
+    }
     const state = this.paused.stateOf(topic);
     if (clearFirst) inner.resume([{ topic }]);
     if (state.all) {
@@ -547,6 +706,26 @@ class PatternAwareConsumer implements KafkaConsumer {
     } else if (state.partitions.length > 0) {
       inner.pause([{ topic, partitions: state.partitions }]);
     }
+  }
+
+  /**
+   * A group join with the work gate: every assigned partition is paused (kafkajs fetches right
+   * after this event) until a poll shows it has records; seeks asked for while no group was live
+   * set the positions they move to. The first poll starts at once.
+   */
+  private joinWork(inner: ClientConsumer): void {
+    const work = this.work;
+    if (!work) return;
+    this.joins++;
+    work.assign(this.assigned.flatMap(({ topic, partitions }) => (partitions ?? []).map((partition) => ({ topic, partition }))));
+    for (const { topic, partition, offset } of this.pendingSeeks.values()) work.setPosition(topic, partition, offset);
+    this.onLiveGroup(() => {
+      if (this.assigned.length > 0) inner.pause(this.assigned.map(({ topic, partitions }) => ({ topic, partitions: partitions ?? [] })));
+      this.applySeeks(inner);
+    });
+    this.deps.metrics.workPartitions(this.groupId, work.counts());
+    // After the state is "running" (set by the caller of this event handler).
+    queueMicrotask(() => void this.pollWork());
   }
 
   private attach(inner: ClientConsumer): () => void {
@@ -560,11 +739,14 @@ class PatternAwareConsumer implements KafkaConsumer {
         this.assigned = Object.entries(payload.memberAssignment)
           .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }))
           .sort((a, b) => a.topic.localeCompare(b.topic));
+        this.assignedByTopic = new Map(this.assigned.map(({ topic, partitions }) => [topic, partitions ?? []]));
+        if (this.work) this.joinWork(inner);
         // A restart after a crash builds a new kafkajs consumer group that knows no pauses or seeks.
-        this.onLiveGroup(() => {
-          for (const state of this.paused.all()) this.applyPauses(inner, state.topic, false);
-          this.applySeeks(inner);
-        });
+        else
+          this.onLiveGroup(() => {
+            for (const state of this.paused.all()) this.applyPauses(inner, state.topic, false);
+            this.applySeeks(inner);
+          });
         this.listeners.emit("groupJoin", {
           groupId: payload.groupId,
           memberId: payload.memberId,
@@ -600,6 +782,14 @@ class PatternAwareConsumer implements KafkaConsumer {
           pendingDurationMs: payload.pendingDuration,
         });
       }),
+      inner.on(events.START_BATCH_PROCESS, ({ payload }) => {
+        // The offsets fetched, control records included: how far this partition has been read.
+        const work = this.work;
+        if (!work || payload.firstOffset === null || payload.lastOffset === null) return;
+        work.fetched(payload.topic, payload.partition, payload.firstOffset, payload.lastOffset);
+        const changes = work.changesOf(payload.topic, payload.partition);
+        if (changes.pause.length + changes.resume.length > 0) this.onLiveGroup(() => this.applyWorkChanges(inner, changes));
+      }),
       inner.on(events.STOP, () => metrics.event("consumer", "stop")),
       inner.on(events.COMMIT_OFFSETS, () => metrics.event("consumer", "commit_offsets")),
       inner.on(events.END_BATCH_PROCESS, ({ payload }) => metrics.batchDuration(this.groupId, payload.duration / 1000)),
@@ -618,4 +808,14 @@ class PatternAwareConsumer implements KafkaConsumer {
 
 export function createKafkaConsumer(options: ConsumerOptions, deps: ConsumerDependencies): KafkaConsumer {
   return new PatternAwareConsumer(options, deps);
+}
+
+function selectionOf(refs: readonly PartitionRef[]): PartitionSelection[] {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of refs) {
+    const partitions = byTopic.get(topic);
+    if (partitions) partitions.push(partition);
+    else byTopic.set(topic, [partition]);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }

@@ -38,6 +38,8 @@ export interface KafkaMetrics {
   /** Time a handler spent on one fetched batch, in seconds. */
   batchDuration(groupId: string, seconds: number): void;
   subscribedTopics(groupId: string, count: number): void;
+  /** With the work gate: assigned partitions fetched (active) and left paused for want of records (idle). */
+  workPartitions(groupId: string, counts: { active: number; idle: number }): void;
 }
 
 /**
@@ -104,6 +106,13 @@ export function createKafkaMetrics({ registry, prefix, clientId }: KafkaMetricsO
     "group_id",
   ]);
 
+  const work = gauge(
+    registry,
+    `${prefix}consumer_work_partitions`,
+    "Assigned partitions by whether the work gate lets them be fetched (active: records to read) or keeps them paused (idle).",
+    ["client_id", "group_id", "state"],
+  );
+
   return {
     event: (component, event) => events.inc({ client_id: clientId, component, event }),
     requestDuration: (component, api, seconds) =>
@@ -112,5 +121,9 @@ export function createKafkaMetrics({ registry, prefix, clientId }: KafkaMetricsO
     handlerError: (groupId, outcome) => handlerErrors.inc({ client_id: clientId, group_id: groupId, outcome }),
     batchDuration: (groupId, seconds) => batches.observe({ client_id: clientId, group_id: groupId }, seconds),
     subscribedTopics: (groupId, count) => topics.set({ client_id: clientId, group_id: groupId }, count),
+    workPartitions: (groupId, { active, idle }) => {
+      work.set({ client_id: clientId, group_id: groupId, state: "active" }, active);
+      work.set({ client_id: clientId, group_id: groupId, state: "idle" }, idle);
+    },
   };
 }

@@ -31,6 +31,12 @@ export function loadConfig(env: Record<string, string | undefined>) {
       SENDER_COMMIT_INTERVAL_MS: intVar(1_000, 10),
       /** How often new delivery topics are looked for, in milliseconds. */
       SENDER_TOPIC_REFRESH_MS: intVar(30_000, 100),
+      /**
+       * How often the end offsets of every delivery partition are polled (one ListOffsets request
+       * per broker), in milliseconds: only partitions with records are fetched, so this is about
+       * how long a new record can wait before its partition is read.
+       */
+      SENDER_END_OFFSET_POLL_MS: intVar(250, 10),
       /** Development and tests only: loopback and private addresses, plain http. */
       SENDER_ALLOW_LOOPBACK: boolVar(false),
       SENDER_ALLOW_PRIVATE_NETWORKS: boolVar(false),

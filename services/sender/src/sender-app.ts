@@ -104,6 +104,7 @@ export async function startSender(
     endpointBacklogLimit: config.SENDER_ENDPOINT_BACKLOG_LIMIT,
     commitIntervalMs: config.SENDER_COMMIT_INTERVAL_MS,
     topicRefreshMs: config.SENDER_TOPIC_REFRESH_MS,
+    endOffsetPollMs: config.SENDER_END_OFFSET_POLL_MS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     clock: deps.clock ?? systemClock,
     random: () => randomInt(0, 2 ** 32) / 2 ** 32,

@@ -46,6 +46,8 @@ export interface SenderServiceDeps {
   commitIntervalMs: number;
   /** Milliseconds. */
   topicRefreshMs: number;
+  /** How often the delivery partitions' end offsets are polled (work gate), in milliseconds. */
+  endOffsetPollMs: number;
   /** Milliseconds. */
   sessionTimeoutMs: number;
   clock: Clock;
@@ -127,7 +129,15 @@ export class SenderService {
     for (const endpoint of directory.all()) if (endpoint.status === "PAUSED") this.#lanes.hold(endpoint.endpointId, PAUSED);
 
     const consumers: Record<DeliverySource, KafkaConsumer> = {
-      delivery: kafka.createConsumer({ groupId, topics: [deliveryTopicPattern(naming)], fromBeginning: true, topicRefreshIntervalMs: this.#deps.topicRefreshMs, ...this.#groupTimeouts() }),
+      // One topic per endpoint, most of them idle: only partitions with records are fetched.
+      delivery: kafka.createConsumer({
+        groupId,
+        topics: [deliveryTopicPattern(naming)],
+        fromBeginning: true,
+        topicRefreshIntervalMs: this.#deps.topicRefreshMs,
+        readOnlyWithWork: { pollIntervalMs: this.#deps.endOffsetPollMs },
+        ...this.#groupTimeouts(),
+      }),
       // A pattern: retry topics are named by their delay, and those of an older schedule still drain.
       retry: kafka.createConsumer({ groupId: `${groupId}.retry`, topics: [retryTopicPattern(naming)], fromBeginning: true, topicRefreshIntervalMs: this.#deps.topicRefreshMs, ...this.#groupTimeouts() }),
     };
@@ -194,6 +204,16 @@ export class SenderService {
   /** Deliveries of one endpoint queued or running in this sender. */
   endpointBacklog(endpointId: string): number {
     return this.#lanes.backlog(endpointId);
+  }
+
+  /**
+   * Delivery partitions assigned to this sender, and what the work gate does with them: active
+   * (records left to read), idle (kept paused), fetching (named in kafkajs's fetches).
+   */
+  deliveryPartitions(): { assigned: number; active: number; idle: number; fetching: number } {
+    const consumer = this.#consumers.delivery;
+    const assigned = (consumer?.assignment() ?? []).reduce((sum, { partitions }) => sum + (partitions?.length ?? 0), 0);
+    return { assigned, ...(consumer?.workPartitions() ?? { active: 0, idle: 0, fetching: 0 }) };
   }
 
   /** Lanes kept in memory, and endpoints waited for as unknown (both must shrink when idle). */

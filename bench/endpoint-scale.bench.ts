@@ -1,0 +1,228 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { cpus, totalmem } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, test } from "vitest";
+import { randomUUID } from "node:crypto";
+import { sampleEvent } from "@novatrade/event-codec";
+import { topicNames } from "@novatrade/domain";
+import { deletePipelineTopics, registerManyEndpoints } from "../test/support/many-endpoints.js";
+import { startPipeline, type Pipeline } from "../test/support/pipeline.js";
+import { freePort } from "../test/support/process-tree.js";
+import { startServiceProcess, type ServiceProcess } from "../test/support/service-process.js";
+import { waitUntil } from "../test/support/wait-until.js";
+
+/**
+ * Issue 7, endpoint scale: N endpoints in N organizations, one delivery topic each, events
+ * spread over them; router and sender as real processes, the receiver in a process of its own.
+ * Per N: deliveries/s (after the first delivery), new endpoint → first delivery, CPU of the
+ * sender and the broker while every endpoint is idle, memory. Printed and written to
+ * bench/results/endpoint-scale.json; nothing here asserts a timing.
+ *
+ * BENCH_ENDPOINT_SCALE=10,1000 (default 10,1000,5000,10000) picks the sizes;
+ * BENCH_ENDPOINT_SCALE_EVENTS (default 6000) the events; BENCH_IDLE_WINDOW_MS (default 10000)
+ * how long idle CPU is measured. BENCH_CPU_PROF_DIR=<dir> runs the sender with `node --cpu-prof`
+ * and stops it with SIGTERM (the profile is written at exit) instead of SIGKILL.
+ */
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..");
+const SIZES = (process.env.BENCH_ENDPOINT_SCALE ?? "10,1000,5000,10000").split(",").map((size) => Number(size.trim()));
+const EVENTS = Number(process.env.BENCH_ENDPOINT_SCALE_EVENTS ?? 6_000);
+const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 10_000);
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
+/**
+ * The test pipeline lists every topic of the cluster each second to find new delivery topics;
+ * in production that is every 30 s (a new endpoint is picked up at once through the endpoint
+ * directory either way). Listing 10,000 topics each second is not what idle costs in production.
+ */
+const PRODUCTION_TOPIC_REFRESH = { SENDER_TOPIC_REFRESH_MS: "30000" };
+const CLOCK_TICKS_PER_SECOND = 100;
+const data = sampleEvent("compliance.decision_made").data;
+
+const results: Record<string, unknown> = {
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  date: new Date().toISOString(),
+  configuration: {
+    events: EVENTS,
+    idleWindowMs: IDLE_WINDOW_MS,
+    pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, SENDER_END_OFFSET_POLL_MS 250, session timeout 6 s; SENDER_TOPIC_REFRESH_MS 30000 (production default)",
+  },
+  runs: [] as unknown[],
+};
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((row) => row.startsWith("VmRSS:"));
+  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
+}
+
+function brokerPid(): number {
+  return Number(readFileSync(path.join(root, ".local/run/kafka.pid"), "utf8").trim());
+}
+
+interface ReceiverProcess {
+  url: string;
+  base: string;
+  stats(): Promise<{ total: number; firstAt: number | null; lastAt: number | null }>;
+  receivedAt(eventId: string): Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+async function startReceiverProcess(): Promise<ReceiverProcess> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(here, "receiver-process.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString("utf8").trim())));
+    child.once("exit", (code) => reject(new Error(`receiver process exited with ${code}`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    url: `${base}/hooks`,
+    base,
+    stats: async () => (await fetch(`${base}/stats`)).json() as Promise<{ total: number; firstAt: number | null; lastAt: number | null }>,
+    receivedAt: async (eventId) => {
+      const response = await fetch(`${base}/received/${encodeURIComponent(eventId)}`);
+      return response.ok ? ((await response.json()) as { receivedAt: number }).receivedAt : null;
+    },
+    stop: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** A gauge's value from a service's /metrics, summed over the series matching `labels`. */
+async function metric(opsPort: number, name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+}
+
+async function publishSpread(pipeline: Pipeline, organizations: string[], count: number): Promise<void> {
+  const domain = topicNames(pipeline.naming).domain;
+  for (let start = 0; start < count; start += 500) {
+    const prepared = await Promise.all(
+      Array.from({ length: Math.min(500, count - start) }, (_, index) =>
+        pipeline.events.prepare({
+          type: "compliance.decision_made",
+          data,
+          organizationUuid: organizations[(start + index) % organizations.length]!,
+          source: "WEB_APP",
+          partnerUuid: null,
+        }),
+      ),
+    );
+    await pipeline.producer.send(domain, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
+  }
+}
+
+describe("endpoint scale", () => {
+  afterAll(() => {
+    const out = path.join(here, "results");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path.join(out, "endpoint-scale.json"), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(JSON.stringify(results, null, 2));
+  });
+
+  for (const endpoints of SIZES) {
+    test(`${endpoints} endpoints in ${endpoints} organizations`, async () => {
+      const senderOpsPort = await freePort();
+      const pipeline = await startPipeline({ env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", SENDER_OPS_PORT: String(senderOpsPort), ...PRODUCTION_TOPIC_REFRESH } });
+      const receiver = await startReceiverProcess();
+      const processes: ServiceProcess[] = [];
+      const run: Record<string, unknown> = { endpoints };
+      try {
+        const createStarted = performance.now();
+        const configs = await registerManyEndpoints(pipeline, receiver.url, endpoints);
+        run.secondsToCreateTopicsAndEndpoints = seconds(createStarted);
+
+        const startStarted = performance.now();
+        const profiling = CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`] : [];
+        const sender = await startServiceProcess("sender", pipeline.env, 600_000, profiling);
+        const router = await startServiceProcess("router", pipeline.env, 600_000);
+        processes.push(sender, router);
+        run.secondsToStartSenderAndRouter = seconds(startStarted);
+        const group = `group_id="${pipeline.prefix}sender"`;
+        await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", group)) >= endpoints, {
+          what: `the sender to be assigned ${endpoints} delivery partitions`,
+          timeoutMs: 600_000,
+          intervalMs: 500,
+        });
+        run.secondsUntilSenderAssignedAll = seconds(startStarted);
+
+        // Idle: every endpoint without work. CPU of sender and broker over the window.
+        await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", `${group},state="active"`)) === 0, {
+          what: "no delivery partition active",
+          timeoutMs: 120_000,
+          intervalMs: 500,
+        });
+        const broker = brokerPid();
+        const before = { sender: cpuSeconds(sender.pid), broker: cpuSeconds(broker), at: performance.now() };
+        await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
+        const windowSeconds = seconds(before.at);
+        run.idleCpuPercentOfOneCore = {
+          sender: percent((cpuSeconds(sender.pid) - before.sender) / windowSeconds),
+          broker: percent((cpuSeconds(broker) - before.broker) / windowSeconds),
+        };
+        run.idleRssMiB = { sender: rssMiB(sender.pid), router: rssMiB(router.pid), broker: rssMiB(broker) };
+
+        // Throughput: EVENTS events spread over the organizations (one endpoint each).
+        const organizations = configs.map((config) => config.organizationUuid);
+        const expected = EVENTS;
+        const publishStarted = performance.now();
+        const publishStartedAt = Date.now();
+        await publishSpread(pipeline, organizations, EVENTS);
+        run.secondsToPublish = seconds(publishStarted);
+        await waitUntil(async () => (await receiver.stats()).total >= expected, { what: `${expected} deliveries`, timeoutMs: 900_000, intervalMs: 250 });
+        const stats = await receiver.stats();
+        run.deliveries = stats.total;
+        run.deliveriesPerSecondAfterFirst = Math.round((stats.total - 1) / (((stats.lastAt ?? 0) - (stats.firstAt ?? 0)) / 1000));
+        run.secondsFromPublishStartToLastDelivery = Number((((stats.lastAt ?? 0) - publishStartedAt) / 1000).toFixed(2));
+        run.busyRssMiB = { sender: rssMiB(sender.pid), router: rssMiB(router.pid), broker: rssMiB(broker) };
+
+        // A new endpoint: topic created, config written; one event re-sent until one arrives
+        // (nothing tells a producer when the router has picked the endpoint up).
+        const organization = randomUUID();
+        const addStarted = Date.now();
+        await pipeline.addEndpoint({ url: receiver.url, eventTypes: ["compliance.*"], organizationUuid: organization });
+        let firstAt: number | null = null;
+        const sent: string[] = [];
+        await waitUntil(
+          async () => {
+            sent.push(await pipeline.publish({ type: "compliance.decision_made", data, organizationUuid: organization }));
+            for (const id of sent) {
+              const at = await receiver.receivedAt(id);
+              if (at !== null) firstAt = Math.min(firstAt ?? at, at);
+            }
+            return firstAt !== null;
+          },
+          { what: "the new endpoint's first delivery", timeoutMs: 300_000, intervalMs: 250 },
+        );
+        run.secondsFromNewEndpointToFirstDelivery = Number(((firstAt! - addStarted) / 1000).toFixed(2));
+        console.log("endpoint scale", run);
+      } finally {
+        (results.runs as unknown[]).push(run);
+        await Promise.all(processes.map((process) => (CPU_PROF_DIR && process.name === "sender" ? process.stop() : process.kill())));
+        await receiver.stop();
+        run.topicsDeleted = await deletePipelineTopics(pipeline);
+        await pipeline.close();
+      }
+    });
+  }
+});
+
+function seconds(since: number): number {
+  return Number(((performance.now() - since) / 1000).toFixed(2));
+}
+
+function percent(share: number): number {
+  return Number((share * 100).toFixed(1));
+}

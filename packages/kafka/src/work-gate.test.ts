@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { hasWork, WorkGate } from "./work-gate.js";
+
+describe("hasWork", () => {
+  it.each<[string, bigint | undefined, bigint | undefined, boolean]>([
+    ["end beyond the position", 5n, 6n, true],
+    ["caught up", 6n, 6n, false],
+    ["position beyond the end (end polled before the last batch)", 7n, 6n, false],
+    ["empty partition", 0n, 0n, false],
+    ["position not known yet", undefined, 6n, false],
+    ["end not polled yet", 5n, undefined, false],
+  ])("%s", (_case, position, end, expected) => {
+    expect(hasWork(position, end)).toBe(expected);
+  });
+});
+
+type Step =
+  | ["position" | "init" | "end", number, string]
+  | ["fetched", number, string, string];
+
+describe("WorkGate", () => {
+  it.each<[string, Step[], { resume: number[]; pause: number[] }]>([
+    ["nothing known: nothing to fetch", [], { resume: [], pause: [] }],
+    ["records beyond the committed offset: fetch", [["init", 0, "3"], ["end", 0, "5"]], { resume: [0], pause: [] }],
+    ["committed at the end: stay paused", [["init", 0, "5"], ["end", 0, "5"]], { resume: [], pause: [] }],
+    ["a seek is not overwritten by a late committed offset", [["position", 0, "2"], ["init", 0, "5"], ["end", 0, "5"]], { resume: [0], pause: [] }],
+    ["a batch up to the end: still nothing to fetch", [["init", 0, "3"], ["fetched", 0, "3", "4"], ["end", 0, "5"]], { resume: [], pause: [] }],
+    ["a batch that stops short of the end", [["init", 0, "3"], ["fetched", 0, "3", "3"], ["end", 0, "5"]], { resume: [0], pause: [] }],
+    ["a batch after a gap says nothing: fetch", [["init", 0, "3"], ["fetched", 0, "4", "4"], ["end", 0, "5"]], { resume: [0], pause: [] }],
+    ["a stale batch behind a seek back: fetch from the seek", [["init", 0, "3"], ["position", 0, "1"], ["fetched", 0, "2", "4"], ["end", 0, "5"]], { resume: [0], pause: [] }],
+    ["an older batch does not move the position back", [["init", 0, "5"], ["fetched", 0, "1", "2"], ["end", 0, "5"]], { resume: [], pause: [] }],
+    ["only the partition with work", [["init", 0, "5"], ["init", 1, "2"], ["end", 0, "5"], ["end", 1, "9"]], { resume: [1], pause: [] }],
+  ])("%s", (_case, steps, expected) => {
+    const gate = new WorkGate();
+    gate.assign([{ topic: "t", partition: 0 }, { topic: "t", partition: 1 }]);
+    for (const step of steps) {
+      if (step[0] === "position") gate.setPosition("t", step[1], step[2]);
+      else if (step[0] === "init") gate.initPosition("t", step[1], step[2]);
+      else if (step[0] === "end") gate.setEnd("t", step[1], step[2]);
+      else if (step[0] === "fetched") gate.fetched("t", step[1], step[2], step[3]);
+    }
+    const changes = gate.changes();
+    expect({ resume: changes.resume.map((p) => p.partition), pause: changes.pause.map((p) => p.partition) }).toEqual(expected);
+  });
+
+  it("pauses a partition once a batch caught it up, and resumes it when its end moves on", () => {
+    const gate = new WorkGate();
+    gate.assign([{ topic: "t", partition: 0 }]);
+    gate.initPosition("t", 0, "0");
+    gate.setEnd("t", 0, "3");
+    expect(gate.changes().resume).toEqual([{ topic: "t", partition: 0 }]);
+    expect(gate.changes()).toEqual({ resume: [], pause: [] });
+    gate.fetched("t", 0, "0", "2");
+    expect(gate.changesOf("t", 0).pause).toEqual([{ topic: "t", partition: 0 }]);
+    expect(gate.counts()).toEqual({ active: 0, idle: 1 });
+    gate.setEnd("t", 0, "4");
+    expect(gate.changes().resume).toEqual([{ topic: "t", partition: 0 }]);
+    expect(gate.isActive("t", 0)).toBe(true);
+  });
+
+  it("forgets the old assignment at a new one: everything unknown again", () => {
+    const gate = new WorkGate();
+    gate.assign([{ topic: "a", partition: 0 }]);
+    gate.initPosition("a", 0, "0");
+    gate.setEnd("a", 0, "1");
+    gate.changes();
+    gate.assign([{ topic: "a", partition: 0 }, { topic: "b", partition: 0 }]);
+    expect(gate.counts()).toEqual({ active: 0, idle: 2 });
+    expect(gate.withoutPosition()).toHaveLength(2);
+    gate.setEnd("gone", 0, "9");
+    expect(gate.changes()).toEqual({ resume: [], pause: [] });
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * Which assigned partitions a consumer should fetch: those with records it has not read yet.
+ *
+ * kafkajs names every unpaused partition in every fetch (it has no incremental fetch sessions),
+ * so a consumer of thousands of mostly idle topics spends its time and event loop on fetches that
+ * return nothing. The work gate keeps a partition paused unless its end offset (polled) is beyond
+ * the consumer's position (known from the committed offset, the batches fetched and the seeks).
+ *
+ * Pure state: the consumer adapter feeds it positions and end offsets and applies the changes it
+ * returns. Anything unknown counts as "no work" until it is known; a position it cannot follow
+ * contiguously (a gap: retention, compaction) is not trusted to be caught up, so the mistakes it
+ * can make are fetching a partition for nothing, never leaving records unread.
+ */
+export interface PartitionRef {
+  topic: string;
+  partition: number;
+}
+
+interface PartitionWork {
+  topic: string;
+  partition: number;
+  /** Next offset the consumer reads; undefined until known. */
+  position: bigint | undefined;
+  /** Log end offset (last stable offset, read committed) at the last poll; undefined until polled. */
+  end: bigint | undefined;
+  /** Whether the partition is currently let through (the consumer fetches it). */
+  active: boolean;
+}
+
+export interface WorkChanges {
+  /** Partitions that got work: fetch them (unless something else holds them). */
+  resume: PartitionRef[];
+  /** Partitions that caught up: stop fetching them. */
+  pause: PartitionRef[];
+}
+
+/** A position read from a batch, a commit or a seek, as Kafka's decimal string or a bigint. */
+type Offset = string | bigint;
+
+export function hasWork(position: bigint | undefined, end: bigint | undefined): boolean {
+  return position !== undefined && end !== undefined && end > position;
+}
+
+export class WorkGate {
+  readonly #partitions = new Map<string, PartitionWork>();
+
+  /** A new assignment: every partition starts unknown (no work) and inactive. */
+  assign(partitions: readonly PartitionRef[]): void {
+    this.#partitions.clear();
+    for (const { topic, partition } of partitions) {
+      this.#partitions.set(keyOf(topic, partition), { topic, partition, position: undefined, end: undefined, active: false });
+    }
+  }
+
+  assigned(): PartitionRef[] {
+    return [...this.#partitions.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** Assigned partitions whose position is not known yet. */
+  withoutPosition(): PartitionRef[] {
+    return [...this.#partitions.values()].filter((work) => work.position === undefined).map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  isActive(topic: string, partition: number): boolean {
+    return this.#partitions.get(keyOf(topic, partition))?.active ?? false;
+  }
+
+  /**
+   * The consumer reads `partition` next at `offset`: the committed offset at a group join, or a
+   * seek. A seek always wins over what batches said (it may move back).
+   */
+  setPosition(topic: string, partition: number, offset: Offset): void {
+    const work = this.#partitions.get(keyOf(topic, partition));
+    if (work) work.position = BigInt(offset);
+  }
+
+  /** A position from the committed offsets, only where none is known yet (a seek is newer). */
+  initPosition(topic: string, partition: number, offset: Offset): void {
+    const work = this.#partitions.get(keyOf(topic, partition));
+    if (work && work.position === undefined) work.position = BigInt(offset);
+  }
+
+  /**
+   * A fetched batch covered `firstOffset`..`lastOffset` (control records included). The position
+   * moves past it only if the batch starts at or before the position: a batch fetched before a
+   * seek back, or after a gap, says nothing about what is left to read.
+   */
+  fetched(topic: string, partition: number, firstOffset: Offset, lastOffset: Offset): void {
+    const work = this.#partitions.get(keyOf(topic, partition));
+    if (!work || work.position === undefined) return;
+    const first = BigInt(firstOffset);
+    const next = BigInt(lastOffset) + 1n;
+    if (first <= work.position && next > work.position) work.position = next;
+  }
+
+  /** End offsets from a poll. */
+  setEnd(topic: string, partition: number, offset: Offset): void {
+    const work = this.#partitions.get(keyOf(topic, partition));
+    if (work) work.end = BigInt(offset);
+  }
+
+  /** What changed since the last call: partitions to let through, partitions to stop. */
+  changes(): WorkChanges {
+    const resume: PartitionRef[] = [];
+    const pause: PartitionRef[] = [];
+    for (const work of this.#partitions.values()) this.#settle(work, resume, pause);
+    return { resume, pause };
+  }
+
+  /** Like `changes()` for one partition (after one batch or seek: no need to scan them all). */
+  changesOf(topic: string, partition: number): WorkChanges {
+    const resume: PartitionRef[] = [];
+    const pause: PartitionRef[] = [];
+    const work = this.#partitions.get(keyOf(topic, partition));
+    if (work) this.#settle(work, resume, pause);
+    return { resume, pause };
+  }
+
+  counts(): { active: number; idle: number } {
+    let active = 0;
+    for (const work of this.#partitions.values()) if (work.active) active++;
+    return { active, idle: this.#partitions.size - active };
+  }
+
+  #settle(work: PartitionWork, resume: PartitionRef[], pause: PartitionRef[]): void {
+    const want = hasWork(work.position, work.end);
+    if (want === work.active) return;
+    work.active = want;
+    (want ? resume : pause).push({ topic: work.topic, partition: work.partition });
+  }
+}
+
+function keyOf(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
+}
