@@ -65,3 +65,29 @@ describe("IdempotentProducer acknowledgements", () => {
     expect((failure as Error).message).toContain("t[1] (1 messages)");
   });
 });
+
+describe("IdempotentProducer renewal", () => {
+  test("a send failing with OUT_OF_ORDER_SEQUENCE_NUMBER is sent again on a fresh producer, and later sends use that one", async () => {
+    const registry = new Registry();
+    const partitionChoices = new PartitionChoices();
+    const created: number[] = [];
+    const producer = createKafkaProducer({
+      createClientProducer: () => {
+        const id = created.length;
+        created.push(id);
+        const client = fakeClientProducer(partitionChoices, (partitions) => partitions.map(ack));
+        if (id === 0) {
+          // kafkajs' protocol error for a sequence the broker no longer expects; not retriable for kafkajs.
+          client.sendBatch = async () => Promise.reject(Object.assign(new Error("out of order sequence"), { name: "KafkaJSProtocolError", type: "OUT_OF_ORDER_SEQUENCE_NUMBER", retriable: false }));
+        }
+        return client;
+      },
+      partitionChoices,
+      metrics: createKafkaMetrics({ registry, prefix: "test_kafka_", clientId: "test" }),
+      logger: pino({ level: "silent" }),
+    });
+    await expect(producer.send("t", messages)).resolves.toHaveLength(2);
+    await expect(producer.send("t", messages)).resolves.toHaveLength(2);
+    expect(created).toEqual([0, 1]);
+  });
+});

@@ -6,7 +6,7 @@ import { KafkaError, toKafkaError } from "./kafka-error.js";
 import { toClientMessage, type OutgoingMessage } from "./kafka-message.js";
 import type { KafkaMetrics } from "./kafka-metrics.js";
 import type { PartitionChoices } from "./partition-choices.js";
-import { isStaleTopicFailure, RenewableClient } from "./renewable-client.js";
+import { isProducerStateFailure, isStaleTopicFailure, RenewableClient } from "./renewable-client.js";
 import type { RetryPolicy } from "./retry-policy.js";
 
 /**
@@ -96,8 +96,12 @@ class IdempotentProducer implements KafkaProducer {
           detach: instrumentNetwork(producer as unknown as InstrumentationSource, "producer", deps.metrics, logger),
         };
       },
-      shouldRenew: isStaleTopicFailure,
-      onRenew: (error) => logger.warn({ err: error }, "kafka producer replaced after UNKNOWN_TOPIC_OR_PARTITION: kafkajs keeps failing once a topic it used is deleted"),
+      shouldRenew: (error) => isStaleTopicFailure(error) || isProducerStateFailure(error),
+      onRenew: (error) =>
+        logger.warn(
+          { err: error, code: error.code },
+          "kafka producer replaced: kafkajs keeps failing after a topic it used is deleted (UNKNOWN_TOPIC_OR_PARTITION) or once its sequence numbers are out of step with the broker's",
+        ),
     });
   }
 
