@@ -12,7 +12,7 @@ help:
 	@echo "make test              install, build, start infra, run unit + integration tests, stop what it started"
 	@echo "make test-unit         unit tests only (no infra)"
 	@echo "make test-integration  integration tests against real Kafka, registry and PostgreSQL"
-	@echo "make infra-up | infra-down | infra-status"
+	@echo "make infra-up | infra-down | infra-status   (infra-up CLUSTER=3: a 3-node Kafka cluster)"
 	@echo "make bench             throughput benchmarks (results in bench/results/)"
 	@echo "make migrate           bring the projector's PostgreSQL schema to the latest version (re-runnable)"
 	@echo "make bench-projector   projector outcomes/s and history query p50/p99 (bench/results/projector.json)"
@@ -30,8 +30,9 @@ build: install
 
 typecheck: build
 
+# CLUSTER=3: three Kafka nodes (replication factor 3, min.insync.replicas=2) instead of one.
 infra-up:
-	@scripts/infra.sh up
+	@$(if $(CLUSTER),INFRA_KAFKA_CLUSTER=$(CLUSTER) )scripts/infra.sh up
 
 infra-down:
 	@scripts/infra.sh down

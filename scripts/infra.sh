@@ -6,10 +6,16 @@
 #   - PostgreSQL from Debian's packages, a cluster of our own.
 #
 # Usage: scripts/infra.sh up|down|status|env|registry-stop|registry-start|prune-test-topics
+#        scripts/infra.sh broker-stop|broker-kill|broker-start N   (fault injection, cluster mode)
+#        scripts/infra.sh pg-stop|pg-start                         (fault injection)
 #
 # Everything lives under .local/ (git-ignored): caches, data, logs, pid files.
 # Ports: INFRA_KAFKA_PORT (19092), INFRA_KAFKA_CONTROLLER_PORT (19093),
 #        INFRA_REGISTRY_PORT (18081), INFRA_PG_PORT (15432).
+# Cluster mode: INFRA_KAFKA_CLUSTER=3 (`make infra-up CLUSTER=3`) starts three combined
+# broker + controller nodes instead of one: node N listens on INFRA_KAFKA_PORT + 2(N-1) and its
+# controller on INFRA_KAFKA_CONTROLLER_PORT + 2(N-1); topics default to replication factor 3
+# and min.insync.replicas=2. The mode is remembered in .local/run until `down`.
 # Already running elsewhere? Set KAFKA_BROKERS, SCHEMA_REGISTRY_URL and/or DATABASE_URL and
 # the matching component is not started. Variables that name exactly what this script starts
 # (as `source <(scripts/infra.sh env)` sets them) do not count as "elsewhere".
@@ -27,6 +33,11 @@ KAFKA_PORT=${INFRA_KAFKA_PORT:-19092}
 KAFKA_CONTROLLER_PORT=${INFRA_KAFKA_CONTROLLER_PORT:-19093}
 REGISTRY_PORT=${INFRA_REGISTRY_PORT:-18081}
 PG_PORT=${INFRA_PG_PORT:-15432}
+
+# The node count of a running Kafka wins over the variable, so `down`, `status` and `env` need
+# no flag repeated.
+if [ -f "$RUN/kafka.nodes" ]; then KAFKA_NODES=$(cat "$RUN/kafka.nodes"); else KAFKA_NODES=${INFRA_KAFKA_CLUSTER:-1}; fi
+case "$KAFKA_NODES" in 1|3) ;; *) echo "[infra] error: INFRA_KAFKA_CLUSTER must be 1 or 3 (got $KAFKA_NODES)" >&2; exit 2 ;; esac
 
 KAFKA_VERSION=4.1.1
 APICURIO_VERSION=3.0.9 # 3.1+ is compiled for Java 21; this machine's Java is 17.
@@ -48,7 +59,11 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 external_kafka() { [ -n "${KAFKA_BROKERS:-}" ] && [ "$KAFKA_BROKERS" != "$(local_kafka)" ]; }
 external_registry() { [ -n "${SCHEMA_REGISTRY_URL:-}" ] && [ "$SCHEMA_REGISTRY_URL" != "$(local_registry)" ]; }
 external_pg() { [ -n "${DATABASE_URL:-}" ] && [ "$DATABASE_URL" != "$(local_pg)" ]; }
-local_kafka() { echo "127.0.0.1:$KAFKA_PORT"; }
+local_kafka() {
+  local n list=""
+  for n in $(kafka_node_ids); do list="$list${list:+,}127.0.0.1:$(kafka_node_port "$n")"; done
+  echo "$list"
+}
 local_registry() { echo "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; }
 local_pg() { echo "postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"; }
 
@@ -199,27 +214,34 @@ kafka_libs() {
   echo "$dir"
 }
 
-kafka_up() {
-  if external_kafka; then log "KAFKA_BROKERS is set: not starting Kafka"; return; fi
-  local pidfile="$RUN/kafka.pid"
-  if pid_alive "$pidfile"; then log "Kafka already running on port $KAFKA_PORT"; return; fi
-  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by another process (set INFRA_KAFKA_PORT)"
-  local libs home="$LOCAL/kafka"
-  libs=$(kafka_libs)
-  mkdir -p "$home/data"
-  cat >"$home/server.properties" <<EOF
+kafka_node_ids() { seq 1 "$KAFKA_NODES"; }
+kafka_node_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+kafka_node_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+# A single node keeps the paths it always had, so an existing .local/kafka is reused as it is.
+kafka_node_home() { if [ "$KAFKA_NODES" = 1 ]; then echo "$LOCAL/kafka"; else echo "$LOCAL/kafka-cluster/node-$1"; fi; }
+kafka_node_pidfile() { if [ "$KAFKA_NODES" = 1 ]; then echo "$RUN/kafka.pid"; else echo "$RUN/kafka-$1.pid"; fi; }
+kafka_node_log() { if [ "$KAFKA_NODES" = 1 ]; then echo "$LOGS/kafka.log"; else echo "$LOGS/kafka-$1.log"; fi; }
+kafka_node_name() { if [ "$KAFKA_NODES" = 1 ]; then echo "Kafka"; else echo "Kafka node $1"; fi; }
+
+kafka_node_properties() { # node
+  local n=$1 home voters="" v replicas=$KAFKA_NODES min_isr=1
+  home=$(kafka_node_home "$n")
+  for v in $(kafka_node_ids); do voters="$voters${voters:+,}$v@127.0.0.1:$(kafka_node_controller_port "$v")"; done
+  [ "$KAFKA_NODES" -gt 1 ] && min_isr=2
+  cat <<EOF
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$n
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(kafka_node_port "$n"),CONTROLLER://127.0.0.1:$(kafka_node_controller_port "$n")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_node_port "$n")
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$home/data
 num.partitions=3
-default.replication.factor=1
-offsets.topic.replication.factor=1
+default.replication.factor=$replicas
+min.insync.replicas=$min_isr
+offsets.topic.replication.factor=$replicas
 offsets.topic.num.partitions=10
 # A classic consumer group's metadata record (written to __consumer_offsets at every rebalance)
 # names every topic each member subscribes to: with one delivery topic per endpoint it passes the
@@ -227,44 +249,126 @@ offsets.topic.num.partitions=10
 # broker default applies to __consumer_offsets (created on first use); 16 MiB holds 10,000+
 # endpoints. Producers of the project's topics stay far below it (MAX_PRODUCE_REQUEST_BYTES).
 message.max.bytes=16777216
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$replicas
+transaction.state.log.min.isr=$min_isr
 transaction.state.log.num.partitions=4
-share.coordinator.state.topic.replication.factor=1
-# A single developer broker: start consumer groups at once instead of waiting 3 s for joiners.
+share.coordinator.state.topic.replication.factor=$replicas
+# A developer broker: start consumer groups at once instead of waiting 3 s for joiners.
 group.initial.rebalance.delay.ms=0
 # Topics are created by the project with explicit partitions and retention, never by accident.
 auto.create.topics.enable=false
 EOF
+  if [ "$KAFKA_NODES" -gt 1 ]; then
+    cat <<EOF
+# A stopped node leaves the in-sync replicas within seconds, and takes its leaderships back
+# soon after it returns.
+replica.lag.time.max.ms=10000
+auto.leader.rebalance.enable=true
+leader.imbalance.check.interval.seconds=10
+EOF
+  fi
+}
+
+kafka_up() {
+  if external_kafka; then log "KAFKA_BROKERS is set: not starting Kafka"; return; fi
+  local libs n cluster_id="" pids=() pid
+  libs=$(kafka_libs)
+  echo "$KAFKA_NODES" >"$RUN/kafka.nodes"
+  # Every node of a cluster is formatted with the same cluster id, kept beside the nodes.
+  if [ "$KAFKA_NODES" -gt 1 ]; then
+    mkdir -p "$LOCAL/kafka-cluster"
+    [ -s "$LOCAL/kafka-cluster/cluster.id" ] \
+      || java -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1 >"$LOCAL/kafka-cluster/cluster.id"
+    cluster_id=$(cat "$LOCAL/kafka-cluster/cluster.id")
+  fi
+  # Nodes start together: a KRaft quorum of three elects a leader only once two voters are up.
+  for n in $(kafka_node_ids); do
+    kafka_node_start "$n" "$libs" "$cluster_id" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || die "Kafka failed to start"; done
+}
+
+kafka_node_start() { # node libs cluster-id
+  local n=$1 libs=$2 cluster_id=$3 home pidfile port logfile name
+  home=$(kafka_node_home "$n"); pidfile=$(kafka_node_pidfile "$n"); port=$(kafka_node_port "$n")
+  logfile=$(kafka_node_log "$n"); name=$(kafka_node_name "$n")
+  if pid_alive "$pidfile"; then log "$name already running on port $port"; return; fi
+  port_open "$port" && die "port $port is taken by another process (set INFRA_KAFKA_PORT)"
+  mkdir -p "$home/data"
+  kafka_node_properties "$n" >"$home/server.properties"
   local java_cp="$libs/*"
   if [ ! -f "$home/data/meta.properties" ]; then
     log "formatting KRaft storage in $home/data"
-    local cluster_id
-    cluster_id=$(java -cp "$java_cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    [ -n "$cluster_id" ] || cluster_id=$(java -cp "$java_cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     java -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" -cp "$java_cp" \
-      kafka.tools.StorageTool format -t "$cluster_id" -c "$home/server.properties" >"$LOGS/kafka-format.log" 2>&1 \
-      || die "formatting Kafka storage failed, see $LOGS/kafka-format.log"
+      kafka.tools.StorageTool format -t "$cluster_id" -c "$home/server.properties" >"$LOGS/kafka-format-$n.log" 2>&1 \
+      || die "formatting Kafka storage failed, see $LOGS/kafka-format-$n.log"
   fi
-  log "starting Kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT"
-  setsid nohup java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true \
+  local heap=1g
+  [ "$KAFKA_NODES" -gt 1 ] && heap=512m
+  log "starting $name ($KAFKA_VERSION) on 127.0.0.1:$port"
+  # The log is appended to: readiness looks for a "started" line after this start's mark only.
+  local mark=0
+  [ -f "$logfile" ] && mark=$(wc -l <"$logfile")
+  setsid nohup java -Xms256m -Xmx$heap -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
-    -cp "$java_cp" kafka.Kafka "$home/server.properties" >"$LOGS/kafka.log" 2>&1 </dev/null &
+    -cp "$java_cp" kafka.Kafka "$home/server.properties" >>"$logfile" 2>&1 </dev/null &
   echo $! >"$pidfile"
-  wait_until 90 "Kafka" kafka_ready || die "Kafka did not start in 90 s, see $LOGS/kafka.log"
+  wait_until 120 "$name" kafka_node_ready "$n" "$mark" || die "$name did not start in 120 s, see $logfile"
 }
 
-kafka_ready() {
-  pid_alive "$RUN/kafka.pid" || die "Kafka exited, see $LOGS/kafka.log"
-  port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$LOGS/kafka.log"
+kafka_node_ready() { # node log-line-mark
+  pid_alive "$(kafka_node_pidfile "$1")" || die "$(kafka_node_name "$1") exited, see $(kafka_node_log "$1")"
+  port_open "$(kafka_node_port "$1")" && tail -n +"$(($2 + 1))" "$(kafka_node_log "$1")" | grep -q "Kafka Server started"
 }
 
-kafka_down() { stop_pidfile Kafka "$RUN/kafka.pid"; }
+kafka_down() {
+  local n pids=() pid
+  # All nodes at once: the last node of a quorum stopped one by one waits for a controller
+  # majority that is gone, and would only end when killed.
+  for n in $(kafka_node_ids); do
+    stop_pidfile "$(kafka_node_name "$n")" "$(kafka_node_pidfile "$n")" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || true; done
+  rm -f "$RUN/kafka.nodes"
+}
 
 kafka_status() {
-  if external_kafka; then echo "kafka: external ($KAFKA_BROKERS)"
-  elif pid_alive "$RUN/kafka.pid"; then
-    echo "kafka: running on 127.0.0.1:$KAFKA_PORT (pid $(cat "$RUN/kafka.pid")), $(kafka_topic_summary)"
-  else echo "kafka: stopped"; fi
+  if external_kafka; then echo "kafka: external ($KAFKA_BROKERS)"; return; fi
+  local n pidfile running=0 line=""
+  for n in $(kafka_node_ids); do
+    pidfile=$(kafka_node_pidfile "$n")
+    if pid_alive "$pidfile"; then
+      running=$((running + 1))
+      line="$line${line:+, }127.0.0.1:$(kafka_node_port "$n") (pid $(cat "$pidfile"))"
+    fi
+  done
+  if [ "$running" = 0 ]; then echo "kafka: stopped"
+  elif [ "$KAFKA_NODES" = 1 ]; then echo "kafka: running on $line, $(kafka_topic_summary)"
+  else echo "kafka: cluster of $KAFKA_NODES nodes, $running running: $line; $(kafka_topic_summary)"; fi
+}
+
+# Fault injection on one node: stop (TERM, a clean shutdown), kill (KILL, no shutdown) or start.
+kafka_node_fault() { # stop|kill|start node
+  local action=$1 n=${2:-} pidfile
+  case "$n" in ''|*[!0-9]*) die "which node? 1..$KAFKA_NODES" ;; esac
+  [ "$n" -ge 1 ] && [ "$n" -le "$KAFKA_NODES" ] || die "node must be 1..$KAFKA_NODES (got $n)"
+  external_kafka && die "Kafka is external: not touching it"
+  pidfile=$(kafka_node_pidfile "$n")
+  case "$action" in
+    stop) stop_pidfile "$(kafka_node_name "$n")" "$pidfile" ;;
+    kill)
+      pid_alive "$pidfile" || die "$(kafka_node_name "$n") is not running"
+      log "killing $(kafka_node_name "$n") (pid $(cat "$pidfile"))"
+      kill -KILL "$(cat "$pidfile")"
+      rm -f "$pidfile" ;;
+    start)
+      local cluster_id=""
+      [ "$KAFKA_NODES" -gt 1 ] && cluster_id=$(cat "$LOCAL/kafka-cluster/cluster.id")
+      kafka_node_start "$n" "$(kafka_libs)" "$cluster_id" ;;
+  esac
 }
 
 # Topic and partition counts from the broker's data folder (one folder per partition,
@@ -272,7 +376,7 @@ kafka_status() {
 # shows it.
 kafka_topic_summary() {
   local folders
-  folders=$(find "$LOCAL/kafka/data" -mindepth 1 -maxdepth 1 -type d -regex '.*-[0-9]+$' -printf '%f\n' 2>/dev/null | grep -v '^__' || true)
+  folders=$(find "$(kafka_node_home 1)/data" -mindepth 1 -maxdepth 1 -type d -regex '.*-[0-9]+$' -printf '%f\n' 2>/dev/null | grep -v '^__' || true)
   local partitions topics
   partitions=$(printf '%s' "$folders" | grep -c . || true)
   topics=$(printf '%s' "$folders" | sed -E 's/-[0-9]+$//' | sort -u | grep -c . || true)
@@ -284,13 +388,13 @@ kafka_topic_summary() {
 kafka_prune_test_topics() {
   (cd "$ROOT" && node --input-type=module -e '
     import { Kafka, logLevel } from "kafkajs";
-    const admin = new Kafka({ brokers: [process.argv[1]], logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ brokers: process.argv[1].split(","), logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     const topics = (await admin.listTopics()).filter((t) => /^(it[.-]|bench[.-])/.test(t));
     for (let i = 0; i < topics.length; i += 200) await admin.deleteTopics({ topics: topics.slice(i, i + 200) });
     console.error(`[infra] deleted ${topics.length} test topics`);
     await admin.disconnect();
-  ' "127.0.0.1:$KAFKA_PORT")
+  ' "$(local_kafka)")
 }
 
 # ---------------------------------------------------------------- Schema registry
@@ -390,10 +494,22 @@ case "${1:-}" in
     ;;
   prune-test-topics)
     external_kafka && die "Kafka is external: not deleting topics there"
-    pid_alive "$RUN/kafka.pid" || die "Kafka is not running"
+    pid_alive "$(kafka_node_pidfile 1)" || die "Kafka is not running"
     kafka_prune_test_topics
     ;;
+  broker-stop|broker-kill|broker-start)
+    kafka_node_fault "${1#broker-}" "${2:-}"
+    ;;
+  pg-stop)
+    # Fault tests: take the local PostgreSQL away (and bring it back with pg-start).
+    external_pg && die "PostgreSQL is external: not stopping it"
+    pg_down
+    ;;
+  pg-start)
+    external_pg && die "PostgreSQL is external: not starting it"
+    pg_up
+    ;;
   *)
-    echo "usage: $0 up|down|status|env|registry-stop|registry-start|prune-test-topics" >&2; exit 2
+    echo "usage: $0 up|down|status|env|registry-stop|registry-start|prune-test-topics|broker-stop N|broker-kill N|broker-start N|pg-stop|pg-start" >&2; exit 2
     ;;
 esac

@@ -1,5 +1,8 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { pino } from "pino";
@@ -16,8 +19,8 @@ import { waitUntil } from "../support/wait-until.js";
 
 const INFRA = fileURLToPath(new URL("../../scripts/infra.sh", import.meta.url));
 
-async function infra(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const { stdout } = await promisify(execFile)(INFRA, args, { env, timeout: 60_000 });
+async function infra(args: string[], env: NodeJS.ProcessEnv = process.env, script = INFRA): Promise<string> {
+  const { stdout } = await promisify(execFile)(script, args, { env, timeout: 60_000 });
   return stdout;
 }
 
@@ -66,5 +69,42 @@ describe.skipIf(!allLocal)("scripts/infra.sh (local infrastructure)", () => {
     } finally {
       await kafka.disconnect();
     }
+  });
+});
+
+describe("scripts/infra.sh cluster mode (a copy of the script, so nothing of this run's infrastructure is touched)", () => {
+  /** Runs `infra.sh env` from a scratch checkout holding only the script. */
+  async function scratchEnv(env: NodeJS.ProcessEnv, runningNodes?: number) {
+    const root = mkdtempSync(path.join(tmpdir(), "infra-cluster-"));
+    mkdirSync(path.join(root, "scripts"));
+    copyFileSync(INFRA, path.join(root, "scripts", "infra.sh"));
+    if (runningNodes !== undefined) {
+      mkdirSync(path.join(root, ".local", "run"), { recursive: true });
+      writeFileSync(path.join(root, ".local", "run", "kafka.nodes"), `${runningNodes}\n`);
+    }
+    try {
+      return await infra(["env"], { ...withoutConnectionVariables(), ...env }, path.join(root, "scripts", "infra.sh"));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }
+
+  test("INFRA_KAFKA_CLUSTER=3 names three brokers, two ports apart", async () => {
+    const env = await scratchEnv({ INFRA_KAFKA_CLUSTER: "3", INFRA_KAFKA_PORT: "40000" });
+    expect(env).toMatch(/^KAFKA_BROKERS=127\.0\.0\.1:40000,127\.0\.0\.1:40002,127\.0\.0\.1:40004$/m);
+    expect(await scratchEnv({ INFRA_KAFKA_PORT: "40000" })).toMatch(/^KAFKA_BROKERS=127\.0\.0\.1:40000$/m);
+  });
+
+  test("a running cluster's node count wins over the variable, so `down` and `env` need no flag repeated", async () => {
+    expect(await scratchEnv({ INFRA_KAFKA_PORT: "40000" }, 3)).toMatch(/^KAFKA_BROKERS=127\.0\.0\.1:40000,127\.0\.0\.1:40002,127\.0\.0\.1:40004$/m);
+  });
+
+  test("a node count other than 1 or 3 is refused with exit 2", async () => {
+    const failure = await scratchEnv({ INFRA_KAFKA_CLUSTER: "2" }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toMatch(/INFRA_KAFKA_CLUSTER must be 1 or 3/);
   });
 });

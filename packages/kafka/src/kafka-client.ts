@@ -13,9 +13,15 @@ import {
   type KafkaTransactionalProducer,
   type TransactionalProducerOptions,
 } from "./kafka-transactional-producer.js";
+import { PartitionChoices, recordingPartitioner } from "./partition-choices.js";
 import { toClientRetry, type RetryPolicy } from "./retry-policy.js";
 
 const { Kafka, Partitioners } = kafkajs;
+
+/** kafkajs' default (murmur2) partitioner, each choice recorded for the acknowledgement check. */
+function recordedDefaultPartitioner(choices: PartitionChoices) {
+  return () => recordingPartitioner(choices, Partitioners.DefaultPartitioner());
+}
 
 export interface KafkaClientOptions {
   /** `host:port` of one or more brokers to bootstrap from. */
@@ -89,6 +95,7 @@ export function createKafka(options: KafkaClientOptions): KafkaClient {
     createProducer(producerOptions = {}) {
       open("producer");
       const producerRetry = toClientRetry(producerOptions.retry);
+      const partitionChoices = new PartitionChoices();
       const producer = createKafkaProducer(
         {
           createClientProducer: () =>
@@ -97,9 +104,10 @@ export function createKafka(options: KafkaClientOptions): KafkaClient {
               maxInFlightRequests: 1,
               allowAutoTopicCreation: false,
               // murmur2 on the key, as the Java client: a key lands on the same partition whoever writes it.
-              createPartitioner: Partitioners.DefaultPartitioner,
+              createPartitioner: recordedDefaultPartitioner(partitionChoices),
               ...(producerRetry === undefined ? {} : { retry: producerRetry }),
             }),
+          partitionChoices,
           metrics,
           logger,
         },
@@ -111,6 +119,7 @@ export function createKafka(options: KafkaClientOptions): KafkaClient {
 
     createTransactionalProducer(producerOptions) {
       open("transactional producer");
+      const partitionChoices = new PartitionChoices();
       const producer = createKafkaTransactionalProducer(
         {
           createClientProducer: () =>
@@ -120,8 +129,9 @@ export function createKafka(options: KafkaClientOptions): KafkaClient {
               idempotent: true,
               maxInFlightRequests: 1,
               allowAutoTopicCreation: false,
-              createPartitioner: Partitioners.DefaultPartitioner,
+              createPartitioner: recordedDefaultPartitioner(partitionChoices),
             }),
+          partitionChoices,
           metrics,
           logger,
         },

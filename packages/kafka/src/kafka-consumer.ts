@@ -2,7 +2,7 @@ import type { Consumer as ClientConsumer, ConsumerConfig, EachBatchPayload, Each
 import type { Logger } from "pino";
 import type { ConsumerEvents } from "./consumer-events.js";
 import { instrumentNetwork, type InstrumentationSource } from "./client-instrumentation.js";
-import { KafkaError, toKafkaError } from "./kafka-error.js";
+import { errorForClient, KafkaError, toKafkaError } from "./kafka-error.js";
 import { fromClientMessage, type KafkaMessage } from "./kafka-message.js";
 import type { KafkaMetrics } from "./kafka-metrics.js";
 import { Listeners, type Listener } from "./listeners.js";
@@ -686,7 +686,7 @@ class PatternAwareConsumer implements KafkaConsumer {
       return;
     }
     this.logger.error({ err: error, ...context }, "kafka handler failed; kafkajs will retry");
-    throw error;
+    throw errorForClient(error);
   }
 
   /**

@@ -1,7 +1,7 @@
 import kafkajs from "kafkajs";
 import { NovatradeError } from "@novatrade/domain";
 import { describe, expect, it } from "vitest";
-import { KafkaError, rootCause, toKafkaError } from "./kafka-error.js";
+import { errorForClient, HandlerFailure, KafkaError, rootCause, toKafkaError } from "./kafka-error.js";
 
 const { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } = kafkajs;
 
@@ -55,5 +55,31 @@ describe("rootCause", () => {
     const root = new Error("root");
     expect(rootCause(new Error("top", { cause: new Error("middle", { cause: root }) }))).toBe(root);
     expect(rootCause(root)).toBe(root);
+  });
+});
+
+describe("errorForClient", () => {
+  it("gives kafkajs its own protocol error back from under our wrapper, so it rejoins on UNKNOWN_MEMBER_ID", () => {
+    const protocol = protocolError("UNKNOWN_MEMBER_ID", false);
+    // As kafkajs' retrier wraps it when a commit keeps failing.
+    const nonRetriable = Object.assign(new KafkaJSNonRetriableError(protocol), { cause: protocol });
+    const ours = toKafkaError(nonRetriable, "commit offsets");
+    const forClient = errorForClient(ours);
+    expect(forClient).toBe(protocol);
+    expect((forClient as { type?: string }).type).toBe("UNKNOWN_MEMBER_ID");
+  });
+
+  it("turns any other failure (a registry error whose cause is a refused connection) into a retriable error without a cause", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:18081"), { code: "ECONNREFUSED" });
+    const registry = new NovatradeError("could not fetch schema id 7", { retriable: true, cause: refused });
+    const forClient = errorForClient(registry);
+    expect(forClient).toBeInstanceOf(HandlerFailure);
+    expect(forClient).toMatchObject({ name: "HandlerFailure", retriable: true, message: "could not fetch schema id 7" });
+    expect((forClient as { cause?: unknown }).cause).toBeUndefined();
+    expect((forClient as HandlerFailure).handlerError).toBe(registry);
+  });
+
+  it("a thrown non-error is kept too", () => {
+    expect(errorForClient("boom")).toMatchObject({ message: "boom", retriable: true });
   });
 });

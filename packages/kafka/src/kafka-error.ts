@@ -80,3 +80,36 @@ export function toKafkaError(error: unknown, operation: string): KafkaError {
     ...(code === undefined ? {} : { code }),
   });
 }
+
+/** A handler's failure as kafkajs is given it (see `errorForClient`); the handler's own error is kept. */
+export class HandlerFailure extends Error {
+  override readonly name = "HandlerFailure";
+  /** kafkajs retries the batch, then restarts the consumer from the last commit. */
+  readonly retriable = true;
+
+  constructor(readonly handlerError: unknown) {
+    const shape = asShape(handlerError);
+    super(typeof shape?.message === "string" ? shape.message : String(handlerError));
+  }
+}
+
+/**
+ * What to throw back to kafkajs from a failed handler. kafkajs decides from the error it gets
+ * whether to rejoin the group (`type` UNKNOWN_MEMBER_ID, REBALANCE_IN_PROGRESS, …), retry, or
+ * crash, and after a crash it restarts only if the innermost `cause` says `retriable: true`.
+ * Our wrappers hide that `type`, and a cause chain ending in a plain Node error (a refused
+ * connection under a SchemaRegistryError) reads as "never restart": the consumer then stayed
+ * down for good after a registry outage or an eviction (seen in `make chaos`). So a kafkajs
+ * protocol error anywhere in the chain goes back as it is (the innermost one, which carries the
+ * `type`), and anything else as a retriable HandlerFailure without a cause.
+ */
+export function errorForClient(error: unknown): Error {
+  let protocolError: Error | undefined;
+  let current: unknown = error;
+  for (let depth = 0; depth < 10 && current !== undefined && current !== null; depth += 1) {
+    const shape = asShape(current);
+    if (typeof shape?.name === "string" && shape.name.startsWith("KafkaJS") && typeof shape.type === "string") protocolError = current as Error;
+    current = shape?.cause;
+  }
+  return protocolError ?? new HandlerFailure(error);
+}

@@ -2,10 +2,11 @@ import type { Producer as ClientProducer, RecordMetadata } from "kafkajs";
 import { chunkTopicMessages, type TopicMessages } from "./produce-chunks.js";
 import type { Logger } from "pino";
 import { instrumentNetwork, type InstrumentationSource } from "./client-instrumentation.js";
-import { toKafkaError } from "./kafka-error.js";
+import { KafkaError, toKafkaError } from "./kafka-error.js";
 import { toClientMessage, type OutgoingMessage } from "./kafka-message.js";
 import type { KafkaMetrics } from "./kafka-metrics.js";
-import { isStaleTopicFailure, RenewableClient } from "./renewable-client.js";
+import type { PartitionChoices } from "./partition-choices.js";
+import { isProducerStateFailure, isStaleTopicFailure, RenewableClient } from "./renewable-client.js";
 import type { RetryPolicy } from "./retry-policy.js";
 
 /**
@@ -55,17 +56,36 @@ export function toProduceAcks(topic: string, metadata: RecordMetadata[]): Produc
 
 export interface ProducerDependencies {
   createClientProducer(): ClientProducer;
+  /** Filled by the client producer's partitioner: what each send must see acknowledged. */
+  partitionChoices: PartitionChoices;
   metrics: KafkaMetrics;
   logger: Logger;
+}
+
+type ClientTopicMessages = Array<{ topic: string; messages: ReturnType<typeof toClientMessage>[] }>;
+
+/**
+ * The acknowledgements of a send the client reported as successful, or a retriable failure when
+ * a partition it wrote to has none (see PartitionChoices: kafkajs can skip a partition whose
+ * leader moved between two tries of one send).
+ */
+export function acknowledgedOrThrow(choices: PartitionChoices, sent: ClientTopicMessages, acks: ProduceAck[]): ProduceAck[] {
+  const missing = choices.unacknowledged(sent, acks);
+  if (missing.length === 0) return acks;
+  const where = missing.map((entry) => `${entry.topic}[${entry.partition}] (${entry.messages} messages)`).join(", ");
+  throw new KafkaError(`produce reported success without an acknowledgement for ${where}`, { retriable: true, code: "UNACKNOWLEDGED_PARTITIONS" });
 }
 
 class IdempotentProducer implements KafkaProducer {
   private readonly client: RenewableClient<ClientProducer>;
 
+  private readonly partitionChoices: PartitionChoices;
+
   constructor(
     deps: ProducerDependencies,
     private readonly options: ProducerOptions,
   ) {
+    this.partitionChoices = deps.partitionChoices;
     const logger = deps.logger.child({ component: "kafka-producer" });
     this.client = new RenewableClient({
       name: "producer",
@@ -76,8 +96,12 @@ class IdempotentProducer implements KafkaProducer {
           detach: instrumentNetwork(producer as unknown as InstrumentationSource, "producer", deps.metrics, logger),
         };
       },
-      shouldRenew: isStaleTopicFailure,
-      onRenew: (error) => logger.warn({ err: error }, "kafka producer replaced after UNKNOWN_TOPIC_OR_PARTITION: kafkajs keeps failing once a topic it used is deleted"),
+      shouldRenew: (error) => isStaleTopicFailure(error) || isProducerStateFailure(error),
+      onRenew: (error) =>
+        logger.warn(
+          { err: error, code: error.code },
+          "kafka producer replaced: kafkajs keeps failing after a topic it used is deleted (UNKNOWN_TOPIC_OR_PARTITION) or once its sequence numbers are out of step with the broker's",
+        ),
     });
   }
 
@@ -97,14 +121,11 @@ class IdempotentProducer implements KafkaProducer {
       // A send retried on a fresh producer (see RenewableClient) may repeat messages the failed
       // one wrote to other partitions: at least once, like every retry of a send.
       try {
+        const topicMessages: ClientTopicMessages = request.map((entry) => ({ topic: entry.topic, messages: entry.messages.map(toClientMessage) }));
         const metadata = await this.client.use((producer) =>
-          producer.sendBatch({
-            acks: ACKS_ALL,
-            timeout: this.options.ackTimeoutMs ?? 30_000,
-            topicMessages: request.map((entry) => ({ topic: entry.topic, messages: entry.messages.map(toClientMessage) })),
-          }),
+          producer.sendBatch({ acks: ACKS_ALL, timeout: this.options.ackTimeoutMs ?? 30_000, topicMessages }),
         );
-        acks.push(...toProduceAcks(request[0]!.topic, metadata));
+        acks.push(...acknowledgedOrThrow(this.partitionChoices, topicMessages, toProduceAcks(request[0]!.topic, metadata)));
       } catch (error) {
         throw toKafkaError(error, `produce to ${topics}`);
       }

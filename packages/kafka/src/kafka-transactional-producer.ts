@@ -4,7 +4,8 @@ import { instrumentNetwork, type InstrumentationSource } from "./client-instrume
 import { KafkaError, toKafkaError } from "./kafka-error.js";
 import { toClientMessage, type OutgoingMessage } from "./kafka-message.js";
 import type { KafkaMetrics } from "./kafka-metrics.js";
-import { ACKS_ALL, toProduceAcks, type ProduceAck } from "./kafka-producer.js";
+import { ACKS_ALL, acknowledgedOrThrow, toProduceAcks, type ProduceAck } from "./kafka-producer.js";
+import type { PartitionChoices } from "./partition-choices.js";
 import { isStaleTopicFailure, RenewableClient } from "./renewable-client.js";
 import { SerialQueue } from "./serial-queue.js";
 
@@ -43,6 +44,8 @@ export interface KafkaTransactionalProducer {
 
 export interface TransactionalProducerDependencies {
   createClientProducer(): ClientProducer;
+  /** Filled by the client producer's partitioner (see PartitionChoices). */
+  partitionChoices: PartitionChoices;
   metrics: KafkaMetrics;
   logger: Logger;
 }
@@ -57,7 +60,10 @@ class TransactionalProducer implements KafkaTransactionalProducer {
   private readonly queue = new SerialQueue();
   private readonly logger: Logger;
 
+  private readonly partitionChoices: PartitionChoices;
+
   constructor(deps: TransactionalProducerDependencies, transactionalId: string) {
+    this.partitionChoices = deps.partitionChoices;
     const logger = deps.logger.child({ component: "kafka-transactional-producer", transactionalId });
     this.logger = logger;
     this.client = new RenewableClient({
@@ -109,8 +115,10 @@ class TransactionalProducer implements KafkaTransactionalProducer {
               ensureOpen();
               if (messages.length === 0) return [];
               try {
-                const metadata = await inner.send({ topic, acks: ACKS_ALL, messages: messages.map(toClientMessage) });
-                return toProduceAcks(topic, metadata);
+                const clientMessages = messages.map(toClientMessage);
+                const metadata = await inner.send({ topic, acks: ACKS_ALL, messages: clientMessages });
+                // A partition skipped inside a transaction would be lost at commit: fail instead.
+                return acknowledgedOrThrow(this.partitionChoices, [{ topic, messages: clientMessages }], toProduceAcks(topic, metadata));
               } catch (error) {
                 throw toKafkaError(error, `produce to ${topic} in transaction`);
               }

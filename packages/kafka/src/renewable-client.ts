@@ -136,3 +136,13 @@ export class RenewableClient<T extends Connectable> {
 export function isStaleTopicFailure(error: KafkaError): boolean {
   return error.code === "UNKNOWN_TOPIC_OR_PARTITION";
 }
+
+/**
+ * Failures after which an idempotent producer's sequence state no longer matches the broker's
+ * (seen after a broker of a cluster is killed and its partitions move): kafkajs keeps its
+ * sequence numbers and fails every later send to those partitions. A fresh producer gets a new
+ * producer id and starts over.
+ */
+export function isProducerStateFailure(error: KafkaError): boolean {
+  return error.code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || error.code === "UNKNOWN_PRODUCER_ID";
+}
