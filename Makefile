@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help install build typecheck infra-up infra-down infra-status schemas run demo prometheus-install browser-install dashboards test test-unit test-integration bench clean migrate bench-projector
+.PHONY: chaos help install build typecheck infra-up infra-down infra-status schemas run demo prometheus-install browser-install dashboards test test-unit test-integration bench clean migrate bench-projector
 
 help:
 	@echo "make run               start infra, register schemas, run router, sender, projector, admin and Prometheus"
@@ -14,6 +14,7 @@ help:
 	@echo "make test-integration  integration tests against real Kafka, registry and PostgreSQL"
 	@echo "make infra-up | infra-down | infra-status   (infra-up CLUSTER=3: a 3-node Kafka cluster)"
 	@echo "make bench             throughput benchmarks (results in bench/results/)"
+	@echo "make chaos             faults on a 3-node Kafka cluster under load, checked against the receivers (chaos/results/)"
 	@echo "make migrate           bring the projector's PostgreSQL schema to the latest version (re-runnable)"
 	@echo "make bench-projector   projector outcomes/s and history query p50/p99 (bench/results/projector.json)"
 	@echo "make dashboards        regenerate deploy/grafana/dashboards/*.json from packages/dashboards"
@@ -73,6 +74,10 @@ test-integration: build prometheus-install browser-install
 
 bench: build
 	@scripts/bench.sh
+
+# The dispatcher under faults on a local 3-node cluster; CHAOS_PROFILE=short for a quick one.
+chaos: build
+	@scripts/chaos.sh
 
 migrate: build infra-up
 	@set -a; source <(scripts/infra.sh env); set +a; node packages/database/dist/migrate-cli.js

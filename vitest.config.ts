@@ -21,7 +21,7 @@ export default defineConfig({
         resolve: { alias },
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts", "chaos/**/*.test.ts"],
           environment: "node",
         },
       },
@@ -35,6 +35,18 @@ export default defineConfig({
           // Real broker, registry and database on a 2-core machine: be generous.
           testTimeout: 120_000,
           hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
+          name: "chaos",
+          include: ["chaos/**/*.run.ts"],
+          environment: "node",
+          globalSetup: ["test/support/global-setup.ts"],
+          testTimeout: 3_600_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },
