@@ -54,6 +54,15 @@ beforeAll(async () => {
   const job = await apiB("POST", `/v1/deliveries/${b.deliveryId}/replay`);
   expect(job.status).toBe(202);
   b.jobId = job.body.jobId;
+  // The replayed delivery reaches B's history a little later: wait for it, so the tests that
+  // compare B's state before and after see only what they did (or did not) change.
+  await waitUntil(
+    async () => {
+      const deliveries = await apiB("GET", `/v1/deliveries?endpointId=${b.endpointId}`);
+      return deliveries.body.data.filter((d: { eventId: string; status: string }) => d.eventId === eventId && d.status === "SUCCEEDED").length >= 2;
+    },
+    { what: "B's replayed delivery in the history", timeoutMs: 90_000 },
+  );
 });
 
 afterAll(async () => {
