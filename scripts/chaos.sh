@@ -15,4 +15,5 @@ started_infra=false
 if ! grep -q "^kafka: cluster" <<<"$status"; then started_infra=true; fi
 trap '$started_infra && scripts/infra.sh down' EXIT
 INFRA_KAFKA_CLUSTER=3 scripts/infra.sh up
-(set -a; source <(scripts/infra.sh env); set +a; CHAOS_PROFILE=${CHAOS_PROFILE:-full} npx vitest run --project chaos)
+# Extra arguments go to vitest (make test adds its JSON reporter).
+(set -a; source <(scripts/infra.sh env); set +a; CHAOS_PROFILE=${CHAOS_PROFILE:-full} npx vitest run --project chaos "$@")
