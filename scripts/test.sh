@@ -49,7 +49,7 @@ if [ "$tier" = all ]; then
   if grep -q "^kafka: running on" <<<"$(scripts/infra.sh status)"; then
     echo "[test] the short chaos run is skipped: this checkout's single-node Kafka is running (make infra-down first, or run make chaos)" >&2
   else
-    CHAOS_PROFILE=short scripts/chaos.sh --reporter=default --reporter=json --outputFile="$results/chaos.json" || status=1
+    CHAOS_PROFILE=short CHAOS_RESULTS_DIR="$results/chaos" scripts/chaos.sh --reporter=default --reporter=json --outputFile="$results/chaos.json" || status=1
   fi
 fi
 
