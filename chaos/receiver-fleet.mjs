@@ -4,15 +4,24 @@
 // receiver kit) and recorded as one JSON line, whatever is answered: the check reads these
 // records, never the dispatcher's.
 //
-// argv: <config.json> <records.jsonl> <port>
+// argv: <config.json> <records.jsonl>; prints "listening <port>". The configuration is read again
+// whenever a request names an endpoint it does not hold yet (endpoints are registered once the
+// fleet's port is known).
 // config: { endpoints: { [name]: { secret, failRatio, slowRatio, slowMs } } }, name = the path after /ep/
 import { createServer } from "node:http";
 import { appendFileSync, readFileSync } from "node:fs";
 import { novatradeSignatureMatches, parseNovatradeSignature, signingKey } from "../packages/receiver/dist/index.js";
 
-const [configPath, recordsPath, port] = process.argv.slice(2);
-const config = JSON.parse(readFileSync(configPath, "utf8"));
-const keys = new Map(Object.entries(config.endpoints).map(([id, endpoint]) => [id, [signingKey(endpoint.secret)]]));
+const [configPath, recordsPath] = process.argv.slice(2);
+let config = { endpoints: {} };
+let keys = new Map();
+function endpointNamed(name) {
+  if (!(name in config.endpoints)) {
+    config = JSON.parse(readFileSync(configPath, "utf8"));
+    keys = new Map(Object.entries(config.endpoints).map(([id, endpoint]) => [id, [signingKey(endpoint.secret)]]));
+  }
+  return config.endpoints[name];
+}
 
 let pending = [];
 function record(line) {
@@ -43,7 +52,7 @@ const server = createServer((req, res) => {
   req.on("end", () => {
     const body = Buffer.concat(chunks);
     const endpointId = (req.url ?? "").replace(/^\/ep\//, ""); // the endpoint's name
-    const endpoint = config.endpoints[endpointId];
+    const endpoint = endpointNamed(endpointId);
     let json = {};
     try {
       json = JSON.parse(body.toString("utf8"));
@@ -63,7 +72,7 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 30_000;
-server.listen(Number(port ?? 0), "127.0.0.1", () => process.stdout.write(`listening ${server.address().port}\n`));
+server.listen(0, "127.0.0.1", () => process.stdout.write(`listening ${server.address().port}\n`));
 const stop = () => {
   flush();
   server.closeAllConnections();
