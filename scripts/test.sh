@@ -64,16 +64,34 @@ summary=$(node -e '
     skipped += r.numPendingTests + r.numTodoTests; files++;
     // A suite that failed to load has no tests to count: count it as a failure.
     for (const s of r.testResults) if (s.status === "failed" && s.assertionResults.length === 0) failed++;
+    // CI keeps only the tail of a run: name every failure here, just above the summary line.
+    for (const s of r.testResults) {
+      const file = s.name.replace(process.cwd() + "/", "");
+      if (s.status === "failed" && s.assertionResults.length === 0) {
+        console.log(`FAILED ${file}: ${String(s.message).split("\n")[0].slice(0, 300)}`);
+      }
+      for (const a of s.assertionResults) {
+        if (a.status !== "failed") continue;
+        const why = String((a.failureMessages || [])[0] || "").split("\n")[0].slice(0, 300);
+        console.log(`FAILED ${file} > ${a.fullName}: ${why}`);
+      }
+    }
   }
   if (files === 0) failed++;
   console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$results")
+if [ -n "$summary" ]; then
+  # Lines above the last are the named failures.
+  failures=$(sed '$d' <<<"$summary")
+  summary=$(tail -n 1 <<<"$summary")
+fi
 if [ -z "$summary" ]; then
   # The runner died before writing its report: that is a failure, and says so.
   summary="0 passed, 1 failed"
   status=1
 fi
 stop_infra
+if [ -n "${failures:-}" ]; then echo "$failures"; fi
 # The last line of a test run: what CI reads.
 echo "$summary"
 exit $status
