@@ -33,7 +33,7 @@ export default defineConfig({
           environment: "node",
           globalSetup: ["test/support/global-setup.ts"],
           // Real broker, registry and database on a 2-core machine: be generous.
-          testTimeout: 120_000,
+          testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,
         },

@@ -246,8 +246,13 @@ describe("sender faults (real broker, registry, loopback receivers)", () => {
 describe("retry lateness (item 8: a compressed schedule, default jitter)", () => {
   let pipeline: Pipeline;
   const delayMs = 20_000;
-  /** What a loaded 2-core machine adds on top of the bound: fetch wait, decoding, the lane starting the job. */
-  const PIPELINE_OVERHEAD_MS = 1_500;
+  /**
+   * What a loaded 2-core machine adds on top of the bound: fetch wait, decoding, the lane starting
+   * the job. Generous on purpose: the bound itself is proven with an injected clock
+   * (packages/domain/src/retry-schedule.test.ts) and measured by `make bench`; what this run on real
+   * time must catch is a retry held behind others for a large part of its delay.
+   */
+  const PIPELINE_OVERHEAD_MS = 5_000;
 
   beforeAll(async () => {
     pipeline = await startPipeline({ retrySchedule: `${delayMs / 1000}s` });
@@ -277,6 +282,8 @@ describe("retry lateness (item 8: a compressed schedule, default jitter)", () =>
       return retried.attemptedAt - failed.nextAttemptAt!;
     });
     const worst = Math.max(...lateness);
+    // Never early: an attempt before its due time would be a schedule not kept, not noise.
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(0);
     console.log(`retry lateness on a ${delayMs} ms tier, 60 retries: worst ${worst} ms, bound ${retryLatenessBoundMs(delayMs)} ms + overhead ${PIPELINE_OVERHEAD_MS} ms`);
     expect(worst).toBeLessThanOrEqual(retryLatenessBoundMs(delayMs) + PIPELINE_OVERHEAD_MS);
   });
