@@ -53,8 +53,11 @@ export interface BenchDispatcher {
   router: ServiceProcess | null;
   sender: ServiceProcess | null;
   startServices(): Promise<{ router: ServiceProcess; sender: ServiceProcess }>;
-  /** `count` events spread round-robin over the organizations, in large produce requests. */
-  publishSpread(count: number, data: Record<string, unknown>): Promise<void>;
+  /**
+   * `count` compliance.decision_made events (`data`, default the sample's) spread round-robin
+   * over the organizations, in large produce requests.
+   */
+  publishSpread(count: number, data?: Record<string, unknown>): Promise<void>;
   startLoadGenerator(options: Omit<LoadGeneratorOptions, "domainTopic" | "organizations">): LoadGenerator;
 }
 
@@ -101,7 +104,7 @@ export async function withBenchDispatcher<T>(options: BenchDispatcherOptions, bo
         Object.assign(dispatcher, { router, sender });
         return { router, sender };
       },
-      async publishSpread(count, data) {
+      async publishSpread(count, data = sampleEvent("compliance.decision_made").data) {
         for (let start = 0; start < count; start += 500) {
           const prepared = await Promise.all(
             Array.from({ length: Math.min(500, count - start) }, (_, index) =>
