@@ -104,22 +104,7 @@ export async function withBenchDispatcher<T>(options: BenchDispatcherOptions, bo
         Object.assign(dispatcher, { router, sender });
         return { router, sender };
       },
-      async publishSpread(count, data = sampleEvent("compliance.decision_made").data) {
-        for (let start = 0; start < count; start += 500) {
-          const prepared = await Promise.all(
-            Array.from({ length: Math.min(500, count - start) }, (_, index) =>
-              pipeline.events.prepare({
-                type: "compliance.decision_made",
-                data,
-                organizationUuid: organizations[(start + index) % organizations.length]!,
-                source: "WEB_APP",
-                partnerUuid: null,
-              }),
-            ),
-          );
-          await pipeline.producer.send(domainTopic, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
-        }
-      },
+      publishSpread: (count, data) => publishSpread(pipeline, organizations, count, data),
       startLoadGenerator(generatorOptions) {
         const generator = startLoadGenerator({ domainTopic, organizations, ...generatorOptions });
         track(generator.pid, generator.stop);
@@ -132,6 +117,28 @@ export async function withBenchDispatcher<T>(options: BenchDispatcherOptions, bo
     for (const stop of stops.reverse()) await stop();
     await deletePipelineTopics(pipeline);
     await pipeline.close();
+  }
+}
+
+/**
+ * `count` compliance.decision_made events (`data`, default the sample's) spread round-robin over
+ * `organizations`, prepared and produced 500 at a time (one produce request each).
+ */
+export async function publishSpread(pipeline: Pipeline, organizations: string[], count: number, data = sampleEvent("compliance.decision_made").data): Promise<void> {
+  const domainTopic = topicNames(pipeline.naming).domain;
+  for (let start = 0; start < count; start += 500) {
+    const prepared = await Promise.all(
+      Array.from({ length: Math.min(500, count - start) }, (_, index) =>
+        pipeline.events.prepare({
+          type: "compliance.decision_made",
+          data,
+          organizationUuid: organizations[(start + index) % organizations.length]!,
+          source: "WEB_APP",
+          partnerUuid: null,
+        }),
+      ),
+    );
+    await pipeline.producer.send(domainTopic, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
   }
 }
 
