@@ -81,8 +81,9 @@ describe("isolation", () => {
         retrySchedule: RETRY_SCHEDULE,
         pipeline: "test pipeline settings (test/support/pipeline.ts), SENDER_GLOBAL_MAX_IN_FLIGHT 500, SENDER_ENDPOINT_BACKLOG_LIMIT default (200)",
       },
-      baseline: { generator: baseline.generator, healthy: healthyBefore, wouldHang: baseline.window.hanging ?? null },
-      withHanging: { generator: hanging.generator, healthy: healthyAfter, hanging: hanging.window.hanging ?? null },
+      baseline: { generator: baseline.generator, healthy: healthyBefore, wouldHang: baseline.window.hanging ?? null, receiver: baseline.receiver },
+      // receiver.hung: attempts the hanging endpoints held until the sender's timeout.
+      withHanging: { generator: hanging.generator, healthy: healthyAfter, hanging: hanging.window.hanging ?? null, receiver: hanging.receiver },
       ratios,
       targets: { healthyThroughput: ">= 0.9", healthyP99: "<= 2" },
     });
@@ -91,6 +92,7 @@ describe("isolation", () => {
       { figure: "healthy p50 ms", measured: `${healthyBefore.latencyMs.p50} → ${healthyAfter.latencyMs.p50}` },
       { figure: "healthy p99 ms", measured: `${healthyBefore.latencyMs.p99} → ${healthyAfter.latencyMs.p99}` },
       { figure: "healthy max ms", measured: `${healthyBefore.latencyMs.max} → ${healthyAfter.latencyMs.max}` },
+      { figure: "attempts held until the timeout", measured: `${baseline.receiver.hung} → ${hanging.receiver.hung}` },
       { figure: "throughput ratio", measured: ratios.healthyThroughput, target: ">= 0.9" },
       { figure: "p99 ratio", measured: ratios.healthyP99, target: "<= 2" },
     ]);

@@ -10,7 +10,7 @@
 //
 // Every 2xx answer is recorded: arrival time (this machine's clock), the envelope's createdAt
 // (the load generator's clock: the same machine), the group.
-//   GET /stats                      { total, unique, refused, hanging, firstAt, lastAt }
+//   GET /stats                      { total, unique, refused, hanging (now), hung (ever), firstAt, lastAt }
 //   GET /received/<eventId>         { receivedAt } (first arrival) or 404
 //   GET /summary?by=arrival|created&from=<ms>&to=<ms>
 //        per group, over the 2xx deliveries whose arrival (or creation) time is in [from, to):
@@ -25,6 +25,7 @@ const groups = [];
 let total = 0;
 let refused = 0;
 let hanging = 0;
+let hung = 0;
 let firstAt = null;
 let lastAt = null;
 
@@ -67,7 +68,7 @@ function summary(query) {
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? "/", "http://receiver");
   if (req.method === "GET") {
-    if (url.pathname === "/stats") return json(res, 200, { total, unique: firstArrival.size, refused, hanging, firstAt, lastAt });
+    if (url.pathname === "/stats") return json(res, 200, { total, unique: firstArrival.size, refused, hanging, hung, firstAt, lastAt });
     if (url.pathname === "/summary") return json(res, 200, summary(url.searchParams));
     const match = /^\/received\/(.+)$/.exec(url.pathname);
     const receivedAt = match ? firstArrival.get(decodeURIComponent(match[1])) : undefined;
@@ -76,6 +77,7 @@ const server = createServer((req, res) => {
   const [, behaviour, group = "default"] = url.pathname.split("/");
   if (behaviour === "hang") {
     hanging++;
+    hung++;
     req.resume();
     res.once("close", () => hanging--);
     return;

@@ -1,7 +1,7 @@
 import { waitUntil } from "../../test/support/wait-until.js";
 import type { BenchDispatcher } from "./dispatcher.js";
 import type { LoadGeneratorSummary } from "./load-generator.js";
-import type { GroupSummary } from "./receiver-process.js";
+import type { GroupSummary, ReceiverStats } from "./receiver-process.js";
 
 export interface PacedRunOptions {
   eventsPerSecond: number;
@@ -21,6 +21,8 @@ export interface PacedRunFigures {
    * deliveries/s of what arrived in the window.
    */
   window: Record<string, GroupSummary & { deliveriesPerSecond: number }>;
+  /** The receiver's counters at the end, warm-up and start-up included. */
+  receiver: ReceiverStats;
 }
 
 /**
@@ -59,5 +61,5 @@ export async function pacedRun(dispatcher: BenchDispatcher, options: PacedRunOpt
   const window = Object.fromEntries(
     Object.entries(created).map(([group, figures]) => [group, { ...figures, deliveriesPerSecond: Math.round((arrived[group]?.deliveries ?? 0) / options.durationS) }]),
   );
-  return { generator: summary, window };
+  return { generator: summary, window, receiver: await dispatcher.receiver.stats() };
 }

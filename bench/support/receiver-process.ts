@@ -12,6 +12,8 @@ export interface ReceiverStats {
   refused: number;
   /** Requests being held unanswered now (the /hang/ path). */
   hanging: number;
+  /** Requests held unanswered since the receiver started. */
+  hung: number;
   firstAt: number | null;
   lastAt: number | null;
 }
