@@ -94,13 +94,17 @@ describe("retry backlog", () => {
           .filter((outcome) => outcome.result === "SUCCEEDED" && dueAt.has(`${outcome.endpointId}/${outcome.eventId}`))
           .map((outcome) => outcome.attemptedAt - dueAt.get(`${outcome.endpointId}/${outcome.eventId}`)!)
           .sort((a, b) => a - b);
-        const peak = samples.reduce((best, sample) => (sample.waiting > best.waiting ? sample : best), samples[0]!);
+        const mostWaiting = Math.max(...samples.map((sample) => sample.waiting));
+        // While the most deliveries wait: the first sample still holds the garbage of the first
+        // attempts' burst; the later ones show what holding the backlog costs once that is collected.
+        const holding = samples.filter((sample) => sample.waiting === mostWaiting).map((sample) => sample.senderRssMiB);
         return {
           publishEventsPerSecond: Math.round(DELIVERIES / publishSeconds),
           secondsToFillTheTier: filledAt === null ? null : Number(((filledAt - startedAt) / 1000).toFixed(1)),
           secondsToFinish: Number(((finishedAt - startedAt) / 1000).toFixed(1)),
-          mostWaitingAtOnce: peak.waiting,
-          senderRssMiBAtMostWaiting: peak.senderRssMiB,
+          mostWaitingAtOnce: mostWaiting,
+          secondsHoldingTheMostWaiting: Number(((holding.length * SAMPLE_INTERVAL_MS) / 1000).toFixed(0)),
+          senderRssMiBWhileHoldingTheMost: { first: holding[0]!, last: holding.at(-1)!, min: Math.min(...holding), max: Math.max(...holding) },
           senderRssMiBMax: Math.max(...samples.map((sample) => sample.senderRssMiB)),
           senderRssMiBAfter: rssMiB(sender.pid),
           firstAttemptsRefused: stats.refused,
@@ -134,7 +138,7 @@ describe("retry backlog", () => {
       { figure: "deliveries (retry delay)", measured: `${DELIVERIES} (${DELAY})` },
       { figure: "most waiting in the tier at once", measured: figures.mostWaitingAtOnce },
       { figure: "seconds to fill the tier", measured: figures.secondsToFillTheTier },
-      { figure: "sender RSS MiB at most waiting", measured: figures.senderRssMiBAtMostWaiting, target: TARGET_RSS },
+      { figure: "sender RSS MiB holding them: first, last", measured: `${figures.senderRssMiBWhileHoldingTheMost.first}, ${figures.senderRssMiBWhileHoldingTheMost.last}`, target: TARGET_RSS },
       { figure: "sender RSS MiB, max over the run", measured: figures.senderRssMiBMax, target: TARGET_RSS },
       { figure: "lateness p50 ms", measured: figures.latenessMs.p50 },
       { figure: "lateness p99 ms", measured: figures.latenessMs.p99, target: `< ${DELAY_MS / 100}` },
