@@ -16,9 +16,9 @@ import { machine, printTable, writeResults } from "./support/results.js";
  *
  * Attempt timeout SENDER_HTTP_TIMEOUT_MS = BENCH_ISOLATION_TIMEOUT_MS (default 2000, production
  * default 10000), retry schedule 5s x5 (a hanging endpoint's deliveries come back every 5 s).
- * Knobs: BENCH_ISOLATION_RATE (events/s, default 500, the latency scenario's rate), BENCH_ISOLATION_ENDPOINTS (default 100,
- * an organization each), BENCH_DURATION_S (default 60), BENCH_WARMUP_S (default 10),
- * BENCH_PAYLOAD_BYTES (default 1024).
+ * Knobs: BENCH_ISOLATION_RATE (events/s, default 500, the latency scenario's rate),
+ * BENCH_ISOLATION_ENDPOINTS (default 100, an organization each), BENCH_DURATION_S (default 60),
+ * BENCH_WARMUP_S (default 10), BENCH_PAYLOAD_BYTES (default 1024).
  */
 const RATE = numberKnob("BENCH_ISOLATION_RATE", 500);
 const ENDPOINTS = numberKnob("BENCH_ISOLATION_ENDPOINTS", 100);
