@@ -6,18 +6,38 @@ import type { Pipeline } from "./pipeline.js";
 /** Topics are created and configs written this many at a time (one admin or produce request). */
 const CHUNK = 250;
 
+export interface ManyEndpointsShape {
+  /** Default 20. */
+  maxInFlight?: number;
+  /** Consecutive endpoints sharing one organization; default 1 (an organization each). */
+  endpointsPerOrganization?: number;
+}
+
 /**
  * Registers `count` endpoints, each in an organization of its own (the B2B shape: one to three
- * endpoints per organization), all pointing at `url`. Their delivery topics and configs are
- * written in bulk, not one `addEndpoint` at a time: for thousands of endpoints before the
- * services start. Returns the configs in registration order.
+ * endpoints per organization) unless `shape` groups them, all pointing at `url` (or at
+ * `url(index)`). Their delivery topics and configs are written in bulk, not one `addEndpoint`
+ * at a time: for thousands of endpoints before the services start. Returns the configs in
+ * registration order.
  */
-export async function registerManyEndpoints(pipeline: Pipeline, url: string, count: number): Promise<EndpointConfig[]> {
+export async function registerManyEndpoints(
+  pipeline: Pipeline,
+  url: string | ((index: number) => string),
+  count: number,
+  shape: ManyEndpointsShape = {},
+): Promise<EndpointConfig[]> {
+  const perOrganization = shape.endpointsPerOrganization ?? 1;
+  const organizations = Array.from({ length: Math.ceil(count / perOrganization) }, () => randomUUID());
   const configs = Array.from(
     { length: count },
-    () =>
+    (_, index) =>
       registerEndpoint(
-        { organizationUuid: randomUUID(), url, eventTypes: ["compliance.*"], maxInFlight: 20 },
+        {
+          organizationUuid: organizations[Math.floor(index / perOrganization)]!,
+          url: typeof url === "string" ? url : url(index),
+          eventTypes: ["compliance.*"],
+          maxInFlight: shape.maxInFlight ?? 20,
+        },
         { secretBox: pipeline.secretBox, now: Date.now(), urlPolicy: { allowHttp: true, allowLoopback: true, allowPrivate: false } },
       ).config,
   );

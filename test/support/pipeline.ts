@@ -44,7 +44,14 @@ export interface PipelineOptions {
   httpTimeoutMs?: number;
   /** Extra environment for both services (e.g. SENDER_GLOBAL_MAX_IN_FLIGHT). */
   env?: Record<string, string>;
+  /**
+   * Topics read into memory (default all three). Benchmarks leave out what they do not check:
+   * decoding every event and outcome in the bench's process takes CPU from the services.
+   */
+  recordedTopics?: ReadonlyArray<RecordedTopicName>;
 }
+
+export type RecordedTopicName = "outcomes" | "deadLetters" | "domainEvents";
 
 /** A topic read from the beginning into memory, decoded, for assertions. */
 export interface RecordedTopic<T> {
@@ -144,8 +151,12 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
   const events = createEventProducer({ producer, codec, catalogue, domainTopic: names.domain });
 
   const consumers: KafkaConsumer[] = [];
-  async function record<T>(topic: string, decode: (value: Buffer) => Promise<T>): Promise<RecordedTopic<T>> {
+  const recorded = new Set(options.recordedTopics ?? ["outcomes", "deadLetters", "domainEvents"]);
+  async function record<T>(name: RecordedTopicName, topic: string, decode: (value: Buffer) => Promise<T>): Promise<RecordedTopic<T>> {
     const list: T[] = [];
+    if (!recorded.has(name)) {
+      return { records: list, waitFor: () => Promise.reject(new Error(`${name} are not recorded: startPipeline({ recordedTopics }) left them out`)) };
+    }
     const consumer = kafka.createConsumer({ groupId: `${prefix}test-reader.${randomUUID().slice(0, 8)}`, topics: [topic], fromBeginning: true });
     consumers.push(consumer);
     await consumer.run({
@@ -161,9 +172,9 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
       waitFor: (predicate, what, timeoutMs) => waitUntil(() => predicate(list) && list, { what, timeoutMs }),
     };
   }
-  const outcomes = await record(names.deliveryOutcome, (value) => records.decode("delivery-outcome", value));
-  const deadLetters = await record(names.deadLetter, (value) => records.decode("dead-letter", value));
-  const domainEvents = await record(names.domain, async (value) => (await codec.decode(value)).envelope);
+  const outcomes = await record("outcomes", names.deliveryOutcome, (value) => records.decode("delivery-outcome", value));
+  const deadLetters = await record("deadLetters", names.deadLetter, (value) => records.decode("dead-letter", value));
+  const domainEvents = await record("domainEvents", names.domain, async (value) => (await codec.decode(value)).envelope);
 
   const stops = { router: [] as StopFunction[], sender: [] as StopFunction[] };
   const stopAll = async (list: StopFunction[]) => {
