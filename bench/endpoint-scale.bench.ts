@@ -10,6 +10,7 @@ import { topicNames } from "@novatrade/domain";
 import { deletePipelineTopics, registerManyEndpoints } from "../test/support/many-endpoints.js";
 import { startPipeline, type Pipeline } from "../test/support/pipeline.js";
 import { freePort } from "../test/support/process-tree.js";
+import { cpuSeconds } from "../test/support/process-stats.js";
 import { startServiceProcess, type ServiceProcess } from "../test/support/service-process.js";
 import { waitUntil } from "../test/support/wait-until.js";
 
@@ -37,7 +38,6 @@ const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
  * directory either way). Listing 10,000 topics each second is not what idle costs in production.
  */
 const PRODUCTION_TOPIC_REFRESH = { SENDER_TOPIC_REFRESH_MS: "30000" };
-const CLOCK_TICKS_PER_SECOND = 100;
 const data = sampleEvent("compliance.decision_made").data;
 
 const results: Record<string, unknown> = {
@@ -50,12 +50,6 @@ const results: Record<string, unknown> = {
   },
   runs: [] as unknown[],
 };
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
 
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((row) => row.startsWith("VmRSS:"));
