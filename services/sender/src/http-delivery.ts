@@ -263,6 +263,12 @@ export function createHttpDelivery(config: HttpDeliveryConfig): HttpDelivery {
     await pool.slots.acquire();
     // The attempt starts now that it has a connection slot; the wait is not the endpoint's time.
     started = performance.now();
+    // Not AbortSignal.timeout: its timer outlives the attempt (up to the whole timeout, held
+    // through a weak reference and a finalizer), so thousands pile up at high rates. This one is
+    // cleared as soon as the attempt ends; the abort is the same TimeoutError.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")), config.totalTimeoutMs);
+    timer.unref();
     try {
       const response = await pool.agent.request({
         origin: target.origin,
@@ -270,7 +276,7 @@ export function createHttpDelivery(config: HttpDeliveryConfig): HttpDelivery {
         method: "POST",
         headers: { ...headers, "content-type": "application/json", "user-agent": config.userAgent },
         body,
-        signal: AbortSignal.timeout(config.totalTimeoutMs),
+        signal: deadline.signal,
       });
       const responseBody = await readBounded(response.body, config.maxResponseBytes);
       const statusCode = response.statusCode;
@@ -284,6 +290,7 @@ export function createHttpDelivery(config: HttpDeliveryConfig): HttpDelivery {
       const message = error instanceof undiciErrors.UndiciError || error instanceof Error ? error.message : String(error);
       return { ok: false, errorClass, message, statusCode: null, latencyMs: elapsed(), responseBody: null };
     } finally {
+      clearTimeout(timer);
       pool.slots.release();
       pool.lastUsed = performance.now();
       sweepIdlePools();
