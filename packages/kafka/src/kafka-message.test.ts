@@ -35,15 +35,6 @@ describe("fromClientMessage", () => {
     });
   });
 
-  it("decodes headers on first read, and a spread, JSON or an assignment sees them as a plain field", () => {
-    const message = fromClientMessage("deliveries", 0, { key: null, value: null, timestamp: "1", attributes: 0, offset: "1", headers: { h: Buffer.from("x") } });
-    expect({ ...message }.headers).toEqual({ h: "x" });
-    expect(JSON.parse(JSON.stringify(message)).headers).toEqual({ h: "x" });
-    expect(message.headers).toBe(message.headers);
-    message.headers = { other: "y" };
-    expect(message.headers).toEqual({ other: "y" });
-  });
-
   it("keeps null keys and tombstones", () => {
     const message = fromClientMessage("config", 0, {
       key: null,
