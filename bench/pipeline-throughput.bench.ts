@@ -8,6 +8,7 @@ import { sampleEvent } from "@novatrade/event-codec";
 import { deliveryTopicSpec } from "@novatrade/endpoint-config";
 import { startPipeline, type Pipeline } from "../test/support/pipeline.js";
 import { startReceiver, type Receiver } from "../test/support/receiver.js";
+import { cpuSeconds } from "./support/process-stats.js";
 import { startServiceProcess, type ServiceProcess } from "../test/support/service-process.js";
 import { waitUntil } from "../test/support/wait-until.js";
 
@@ -15,7 +16,25 @@ import { waitUntil } from "../test/support/wait-until.js";
  * Throughput of the whole dispatcher on this machine: router and sender as real processes,
  * the real broker and registry, receivers on loopback answering 200 at once. Figures are
  * printed and written to bench/results/; nothing here asserts a timing.
+ *
+ * CPU ms per delivery (router and sender, from /proc/<pid>/stat, from each one's start to the
+ * last delivery) is the figure to compare on a shared machine: deliveries/s swings with the
+ * load, the CPU a delivery costs much less. BENCH_PIPELINE_EVENTS_SCALE (default 1) multiplies
+ * the events of the throughput runs (0.2 for a quick run); BENCH_CPU_PROF_DIR=<dir> runs router
+ * and sender under `node --cpu-prof` (profiles in <dir>/<run>/<service>/; summarise them with
+ * `node bench/cpuprofile-summary.mjs <file>`), and stops them with SIGTERM so the profiles are
+ * written.
  */
+const EVENTS_SCALE = Number(process.env.BENCH_PIPELINE_EVENTS_SCALE ?? 1);
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
+
+/** BENCH_NODE_ARGS: node flags for router and sender (space-separated), e.g. to try V8 heap settings. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+
+function nodeArgs(run: string, service: string): string[] {
+  return [...NODE_ARGS, ...(CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR, run, service)}`] : [])];
+}
+
 const results: Record<string, unknown> = {
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
   date: new Date().toISOString(),
@@ -53,13 +72,16 @@ describe("pipeline throughput", () => {
     }
     const publishSeconds = await publishMany(pipeline, events);
     const started = performance.now();
-    const router = await startServiceProcess("router", pipeline.env);
-    const sender = await startServiceProcess("sender", pipeline.env);
+    const router = await startServiceProcess("router", pipeline.env, undefined, nodeArgs(label, "router"));
+    const routerCpuAtStart = cpuSeconds(router.pid);
+    const sender = await startServiceProcess("sender", pipeline.env, undefined, nodeArgs(label, "sender"));
+    const senderCpuAtStart = cpuSeconds(sender.pid);
     processes.push(router, sender);
     const expected = events * endpointCount;
     const total = () => endpointReceivers.reduce((sum, receiver) => sum + receiver.requests.length, 0);
     await waitUntil(() => total() >= expected, { timeoutMs: 600_000, intervalMs: 100, what: `${expected} deliveries` });
     const seconds = (performance.now() - started) / 1000;
+    const cpuMsPerDelivery = (pid: number, atStart: number) => Number((((cpuSeconds(pid) - atStart) * 1000) / total()).toFixed(3));
     results[label] = {
       endpoints: endpointCount,
       events,
@@ -67,17 +89,18 @@ describe("pipeline throughput", () => {
       publishEventsPerSecond: Math.round(events / publishSeconds),
       secondsFromServiceStartToLastDelivery: Number(seconds.toFixed(2)),
       deliveriesPerSecond: Math.round(total() / seconds),
+      cpuMsPerDelivery: { router: cpuMsPerDelivery(router.pid, routerCpuAtStart), sender: cpuMsPerDelivery(sender.pid, senderCpuAtStart) },
     };
     console.log(label, results[label]);
-    await Promise.all([router.kill(), sender.kill()]);
+    await Promise.all([router, sender].map((service) => (CPU_PROF_DIR ? service.stop() : service.kill())));
   }
 
   test("one endpoint, 5000 events (backlog drained from a cold start)", async () => {
-    await run("oneEndpoint", 1, 5_000);
+    await run("oneEndpoint", 1, Math.round(5_000 * EVENTS_SCALE));
   });
 
   test("20 endpoints, 500 events each fanned out (10000 deliveries)", async () => {
-    await run("fanOut20", 20, 500);
+    await run("fanOut20", 20, Math.round(500 * EVENTS_SCALE));
   });
 
   test("retry lateness: 1000 retries, paced, on a 10 s tier (issue 6 item 8)", async () => {

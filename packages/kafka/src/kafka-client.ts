@@ -13,14 +13,15 @@ import {
   type KafkaTransactionalProducer,
   type TransactionalProducerOptions,
 } from "./kafka-transactional-producer.js";
+import { Murmur2Partitioner } from "./murmur2-partitioner.js";
 import { PartitionChoices, recordingPartitioner } from "./partition-choices.js";
 import { toClientRetry, type RetryPolicy } from "./retry-policy.js";
 
-const { Kafka, Partitioners } = kafkajs;
+const { Kafka } = kafkajs;
 
 /** kafkajs' default (murmur2) partitioner, each choice recorded for the acknowledgement check. */
 function recordedDefaultPartitioner(choices: PartitionChoices) {
-  return () => recordingPartitioner(choices, Partitioners.DefaultPartitioner());
+  return () => recordingPartitioner(choices, Murmur2Partitioner());
 }
 
 export interface KafkaClientOptions {

@@ -15,6 +15,8 @@ describe("pinoLevelFor", () => {
     [logLevel.WARN, "Runner", "The group is rebalancing, re-joining", "warn"],
     [logLevel.WARN, "Producer", "Limiting retries for the idempotent producer may invalidate EoS guarantees", "debug"],
     [logLevel.INFO, "ConsumerGroup", "Consumer has joined the group", "info"],
+    [logLevel.INFO, "ConsumerGroup", "Pausing fetching from 1 topics", "debug"],
+    [logLevel.INFO, "ConsumerGroup", "Resuming fetching from 3 topics", "debug"],
     [logLevel.DEBUG, "Connection", "Request Fetch", "debug"],
   ])("level %i from %s %j is %s", (level, namespace, message, expected) => {
     expect(pinoLevelFor(level, namespace, message)).toBe(expected);

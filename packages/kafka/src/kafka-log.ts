@@ -24,7 +24,8 @@ export function clientLogLevelFor(logger: Pick<Logger, "levelVal">): number {
  *   or returned to the caller, who reports it with context if it matters;
  * - `Error when calling eachMessage/eachBatch`: the adapter logs handler failures itself, with
  *   the group, topic and offset, and counts them.
- * And one WARN line, about limiting an idempotent producer's retries (see below).
+ * And one WARN line, about limiting an idempotent producer's retries, and the INFO lines of every
+ * pause and resume of a partition (see below).
  */
 export function pinoLevelFor(level: number, namespace: string, message: string): PinoLevel {
   if (level === logLevel.ERROR || level === logLevel.NOTHING) {
@@ -39,7 +40,13 @@ export function pinoLevelFor(level: number, namespace: string, message: string):
     if (message.startsWith("Limiting retries for the idempotent producer")) return "debug";
     return "warn";
   }
-  if (level === logLevel.INFO) return "info";
+  if (level === logLevel.INFO) {
+    // kafkajs logs every pause and resume at INFO, with the partitions: the sender pauses and
+    // resumes partitions all the time (work gate, retries not due, full lanes), and these lines
+    // were ~1% of its CPU and most of its log volume, with nothing for an operator in them.
+    if (namespace === "ConsumerGroup" && (message.startsWith("Pausing fetching from") || message.startsWith("Resuming fetching from"))) return "debug";
+    return "info";
+  }
   return "debug";
 }
 

@@ -27,22 +27,33 @@ export class PartitionChoices {
     sent: ReadonlyArray<{ topic: string; messages: ReadonlyArray<object & { partition?: number }> }>,
     acknowledged: ReadonlyArray<{ topic: string; partition: number }>,
   ): Array<{ topic: string; partition: number; messages: number }> {
-    const acked = new Set(acknowledged.map((ack) => `${ack.topic}\u0000${ack.partition}`));
-    const missing = new Map<string, { topic: string; partition: number; messages: number }>();
+    // By topic, then partition number: no string built per message (this runs for every record written).
+    const acked = new Map<string, Set<number>>();
+    for (const { topic, partition } of acknowledged) {
+      const partitions = acked.get(topic);
+      if (partitions) partitions.add(partition);
+      else acked.set(topic, new Set([partition]));
+    }
+    const missing: Array<{ topic: string; partition: number; messages: number }> = [];
     for (const { topic, messages } of sent) {
+      const ackedPartitions = acked.get(topic);
+      const missingHere = new Map<number, { topic: string; partition: number; messages: number }>();
       for (const message of messages) {
         const partition = this.chosen.get(message) ?? message.partition;
         // Neither chosen nor pinned: the client never got as far as partitioning it, and then it
         // did not report success either.
-        if (partition === undefined) continue;
-        const key = `${topic}\u0000${partition}`;
-        if (acked.has(key)) continue;
-        const entry = missing.get(key) ?? { topic, partition, messages: 0 };
+        if (partition === undefined || ackedPartitions?.has(partition)) continue;
+        let entry = missingHere.get(partition);
+        if (!entry) {
+          // A topic named twice in one send adds to the entry of its first mention.
+          entry = missing.find((seen) => seen.topic === topic && seen.partition === partition) ?? { topic, partition, messages: 0 };
+          if (entry.messages === 0) missing.push(entry);
+          missingHere.set(partition, entry);
+        }
         entry.messages += 1;
-        missing.set(key, entry);
       }
     }
-    return [...missing.values()];
+    return missing;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Registry } from "prom-client";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { deliveryId, deliveryTopic, topicNames, type EventEnvelope, type EventSource, type TopicNaming } from "@novatrade/domain";
 import {
   createEventCodec,
@@ -238,6 +238,23 @@ describe("schema versions", () => {
     expect(asV2).toMatchObject({ schemaVersion: 2 });
     expect(JSON.parse(asV2!.body)).toEqual(envelope);
     expect(asV1Again!.body).toBe(asV1!.body);
+  });
+
+  it("renders an event once per set of accepted versions, not once per endpoint, and both skips", async () => {
+    const codec = createEventCodec({ registry: schemaRegistry, catalogue });
+    const render = vi.spyOn(codec, "render");
+    const counted = new EventRouter({ codec, records, endpointsOf: () => endpoints, naming: NAMING, retrySchedule: RETRY_SCHEDULE, metrics: createRouterMetrics(new Registry()), now: () => NOW });
+    const [a, b] = [endpoint({ acceptedSchemaVersions: [1] }), endpoint({ acceptedSchemaVersions: [1] })];
+    const v2 = endpoint({ acceptedSchemaVersions: [2, 1] });
+    const [futureA, futureB] = [endpoint({ acceptedSchemaVersions: [3] }), endpoint({ acceptedSchemaVersions: [3] })];
+
+    const routed = await counted.route(message(await upstream.encode(event("compliance.status_changed", {}, 2))));
+
+    expect(render).toHaveBeenCalledTimes(3);
+    expect(deliveredTo(routed)).toEqual([a.endpointId, b.endpointId, v2.endpointId]);
+    const versions = await Promise.all(routed.filter((r) => r.endpointId).map(async (r) => (await records.decode("delivery-request", r.message.value!)).schemaVersion));
+    expect(versions).toEqual([1, 1, 2]);
+    expect(routed.filter((r) => r.topic === TOPICS.deliveryOutcome).map((r) => r.message.key)).toEqual([futureA.endpointId, futureB.endpointId]);
   });
 
   it("upgrades an old event to a newer accepted version, new optional fields at their defaults", async () => {

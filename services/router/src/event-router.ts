@@ -11,7 +11,16 @@ import {
   type RetrySchedule,
   type TopicNaming,
 } from "@novatrade/domain";
-import { assertDeliverableSize, deadLetterFor, deliveryOutcome, type DeliveryRequestRecord, type EventCodec, type RecordCodec } from "@novatrade/event-codec";
+import {
+  assertDeliverableSize,
+  deadLetterFor,
+  deliveryOutcome,
+  type DecodedEvent,
+  type DeliveryRequestRecord,
+  type EventCodec,
+  type RecordCodec,
+  type RenderedEvent,
+} from "@novatrade/event-codec";
 import type { EndpointConfig } from "@novatrade/endpoint-config";
 import type { KafkaMessage, OutgoingMessage } from "@novatrade/kafka";
 import type { RouterMetrics } from "./metrics.js";
@@ -35,6 +44,9 @@ export interface EventRouterDeps {
   /** Epoch milliseconds. */
   now: () => number;
 }
+
+/** An event in the version an endpoint accepts, or why there is none. */
+type Rendering = { rendered: RenderedEvent; unavailable?: undefined } | { rendered?: undefined; unavailable: SchemaVersionUnavailableError };
 
 /** Header names on delivery requests; the sender and tools read them without decoding. */
 export const DELIVERY_HEADERS = {
@@ -83,19 +95,21 @@ export class EventRouter {
       metrics.events.inc({ outcome: "no_match" });
       return [];
     }
+    // Rendered once per set of accepted versions, not once per endpoint: endpoints of one
+    // organization mostly accept the same versions, and rendering (schema resolution and JSON)
+    // was most of the router's own work per delivery on a fanned-out event.
+    const byVersions = new Map<string, Rendering>();
     const renderings = endpoints.map((endpoint) => {
-      try {
-        return { endpoint, rendered: codec.render(decoded, endpoint.acceptedSchemaVersions) };
-      } catch (error) {
-        if (!(error instanceof SchemaVersionUnavailableError)) throw error;
-        return { endpoint, unavailable: error };
-      }
+      const versions = endpoint.acceptedSchemaVersions.join(",");
+      let rendering = byVersions.get(versions);
+      if (!rendering) byVersions.set(versions, (rendering = this.#render(decoded, endpoint.acceptedSchemaVersions)));
+      return { endpoint, ...rendering };
     });
     try {
       // Another schema version's body may be larger still. Past the limit it could never be
       // delivered (nor its request written): the whole event is dead-lettered rather than
       // retried forever or delivered to some endpoints only.
-      for (const { rendered } of renderings) if (rendered) assertDeliverableSize(rendered.body);
+      for (const { rendered } of byVersions.values()) if (rendered) assertDeliverableSize(rendered.body);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       return [await this.#deadLetter(message, error)];
@@ -140,6 +154,15 @@ export class EventRouter {
       });
     }
     return routed;
+  }
+
+  #render(decoded: DecodedEvent, acceptedVersions: readonly number[]): Rendering {
+    try {
+      return { rendered: this.#deps.codec.render(decoded, acceptedVersions) };
+    } catch (error) {
+      if (!(error instanceof SchemaVersionUnavailableError)) throw error;
+      return { unavailable: error };
+    }
   }
 
   async #skipped(

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { verifyNovatradeSignature } from "@novatrade/domain";
 import type { DeliveryRequestRecord } from "@novatrade/event-codec";
 import { registerEndpoint, rotateSecret, SecretBox } from "@novatrade/endpoint-config";
-import { attemptDelivery, isOwnFault } from "./delivery-attempt.js";
+import { attemptDelivery, isOwnFault, OpenedSecrets } from "./delivery-attempt.js";
 import type { AttemptResult, HttpDelivery } from "./http-delivery.js";
 
 const box = SecretBox.fromBase64Key(Buffer.alloc(32, 3).toString("base64"));
@@ -99,5 +99,37 @@ describe("attemptDelivery", () => {
     const result = await attemptDelivery(request, expired, { http, secretBox: box, nowMs: now });
     expect(result).toMatchObject({ ownFault: true, reason: "no_usable_secret" });
     expect(calls).toHaveLength(0);
+  });
+});
+
+describe("OpenedSecrets", () => {
+  /** The box, counting how often it is asked to open. */
+  function countingBox(inner: SecretBox) {
+    let opens = 0;
+    return { box: { open: (sealed: string, endpointId: string) => (opens++, inner.open(sealed, endpointId)) }, opens: () => opens };
+  }
+
+  test("opens each sealed secret of an endpoint once, however many deliveries sign with it", async () => {
+    const { config } = endpoint();
+    const counting = countingBox(box);
+    const secrets = new OpenedSecrets(counting.box);
+    const { http, calls } = recordingHttp();
+    for (let i = 0; i < 3; i++) await attemptDelivery(request, config, { http, secretBox: secrets, nowMs: now });
+    expect(counting.opens()).toBe(1);
+    // Signed alike as with the box itself.
+    await attemptDelivery(request, config, { http, secretBox: box, nowMs: now });
+    expect(calls[2]!.headers).toEqual(calls[3]!.headers);
+  });
+
+  test("a secret that does not open is tried again on the next delivery, and never shown in JSON", async () => {
+    const { config } = endpoint();
+    const counting = countingBox(SecretBox.fromBase64Key(Buffer.alloc(32, 4).toString("base64")));
+    const secrets = new OpenedSecrets(counting.box);
+    const { http } = recordingHttp();
+    for (let i = 0; i < 2; i++) {
+      expect(await attemptDelivery(request, config, { http, secretBox: secrets, nowMs: now })).toMatchObject({ ownFault: true, reason: "secret_unreadable" });
+    }
+    expect(counting.opens()).toBe(2);
+    expect(JSON.stringify({ secrets })).toBe('{"secrets":"[OpenedSecrets]"}');
   });
 });

@@ -21,5 +21,18 @@ describe("endToEndSeconds", () => {
     ["no createdAt", { body: "{}", replayId: null }, created, null],
     ["unparsable createdAt", { body: JSON.stringify({ createdAt: "yesterday" }), replayId: null }, created, null],
     ["not JSON", { body: "<xml/>", replayId: null }, created, null],
+    [
+      "a createdAt inside data, before the envelope's, is not the envelope's",
+      { body: JSON.stringify({ id: "e1", data: { createdAt: "2020-01-01T00:00:00Z" }, createdAt: "2026-04-22T10:30:00Z" }), replayId: null },
+      created + 2_000,
+      2,
+    ],
+    [
+      "a createdAt within a string value is not a key",
+      { body: JSON.stringify({ note: '"createdAt":"2020-01-01T00:00:00Z"', createdAt: "2026-04-22T10:30:00Z" }), replayId: null },
+      created + 2_000,
+      2,
+    ],
+    ["spaced JSON is read too", { body: JSON.stringify({ createdAt: "2026-04-22T10:30:00Z" }, null, 2), replayId: null }, created + 500, 0.5],
   ])("%s", (_name, request, succeededAt, expected) => expect(endToEndSeconds(request, succeededAt)).toBe(expected));
 });

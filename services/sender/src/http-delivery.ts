@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP } from "node:net";
 import { Agent, errors as undiciErrors } from "undici";
 import { isAddressAllowed, NovatradeError } from "@novatrade/domain";
+import { BoundedCache } from "./bounded-cache.js";
 
 /** Why an attempt failed, a bounded label set for metrics and the history. */
 export type AttemptErrorClass =
@@ -175,6 +176,21 @@ interface Pool {
   lastUsed: number;
 }
 
+/** Endpoint URLs whose parse is kept (one per endpoint). */
+const TARGETS_KEPT = 20_000;
+
+/** A URL attempts may post to. */
+interface Target {
+  origin: string;
+  /** Path and query. */
+  path: string;
+}
+
+/** A URL no attempt may post to, and why. */
+interface Refused {
+  refused: { errorClass: "invalid_url" | "blocked_address"; message: string };
+}
+
 /** Pools unused this long (milliseconds) are closed; their connections idle out sooner anyway. */
 const POOL_IDLE_MS = 120_000;
 
@@ -218,35 +234,49 @@ export function createHttpDelivery(config: HttpDeliveryConfig): HttpDelivery {
     }
   }
 
-  async function post(url: string, headers: Record<string, string>, body: string, options?: PoolOptions): Promise<AttemptResult> {
-    let started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
+  /** Where a URL posts to, or why it may not be posted to: the same every time, so worked out once per URL. */
+  function targetOf(url: string): Target | Refused {
     let target: URL;
     try {
       target = new URL(url);
     } catch {
-      return { ok: false, errorClass: "invalid_url", message: "endpoint URL does not parse", statusCode: null, latencyMs: 0, responseBody: null };
+      return { refused: { errorClass: "invalid_url", message: "endpoint URL does not parse" } };
     }
     if (target.protocol !== "https:" && !(config.allowHttp && target.protocol === "http:")) {
-      return { ok: false, errorClass: "invalid_url", message: `${target.protocol} endpoints are not allowed`, statusCode: null, latencyMs: 0, responseBody: null };
+      return { refused: { errorClass: "invalid_url", message: `${target.protocol} endpoints are not allowed` } };
     }
     // A literal IP never goes through DNS, so the connect-time lookup guard would not see it.
     const literalHost = target.hostname.replace(/^\[|\]$/g, "");
     if (isIP(literalHost) && !isAddressAllowed(literalHost, policy)) {
-      return { ok: false, errorClass: "blocked_address", message: `address ${literalHost} is not allowed`, statusCode: null, latencyMs: 0, responseBody: null };
+      return { refused: { errorClass: "blocked_address", message: `address ${literalHost} is not allowed` } };
     }
+    return { origin: target.origin, path: `${target.pathname}${target.search}` };
+  }
+  const targets = new BoundedCache<Target | Refused>(TARGETS_KEPT);
+
+  async function post(url: string, headers: Record<string, string>, body: string, options?: PoolOptions): Promise<AttemptResult> {
+    let started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const target = targets.getOrMake(url, () => targetOf(url));
+    if ("refused" in target) return { ok: false, ...target.refused, statusCode: null, latencyMs: 0, responseBody: null };
     const pool = poolFor(target.origin, options);
     await pool.slots.acquire();
     // The attempt starts now that it has a connection slot; the wait is not the endpoint's time.
     started = performance.now();
+    // Not AbortSignal.timeout: its timer outlives the attempt (up to the whole timeout, held
+    // through a weak reference and a finalizer), so thousands pile up at high rates. This one is
+    // cleared as soon as the attempt ends; the abort is the same TimeoutError.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError")), config.totalTimeoutMs);
+    timer.unref();
     try {
       const response = await pool.agent.request({
         origin: target.origin,
-        path: `${target.pathname}${target.search}`,
+        path: target.path,
         method: "POST",
         headers: { ...headers, "content-type": "application/json", "user-agent": config.userAgent },
         body,
-        signal: AbortSignal.timeout(config.totalTimeoutMs),
+        signal: deadline.signal,
       });
       const responseBody = await readBounded(response.body, config.maxResponseBytes);
       const statusCode = response.statusCode;
@@ -260,6 +290,7 @@ export function createHttpDelivery(config: HttpDeliveryConfig): HttpDelivery {
       const message = error instanceof undiciErrors.UndiciError || error instanceof Error ? error.message : String(error);
       return { ok: false, errorClass, message, statusCode: null, latencyMs: elapsed(), responseBody: null };
     } finally {
+      clearTimeout(timer);
       pool.slots.release();
       pool.lastUsed = performance.now();
       sweepIdlePools();

@@ -8,7 +8,7 @@ import { recordsForAttempt, recordsForSkip } from "./attempt-records.js";
 import { BatchingWriter } from "./batching-writer.js";
 import { DeliveryWrites } from "./delivery-writes.js";
 import type { Clock } from "./clock.js";
-import { attemptDelivery, isOwnFault, type OwnFault } from "./delivery-attempt.js";
+import { attemptDelivery, isOwnFault, OpenedSecrets, type OwnFault } from "./delivery-attempt.js";
 import { endToEndSeconds, eventTypeLabel } from "./delivery-labels.js";
 import { decide, type Decision, type DeliverySource, type EndpointView } from "./delivery-decision.js";
 import { EndpointLanes, type LaneJob } from "./endpoint-lanes.js";
@@ -103,12 +103,14 @@ export class SenderService {
   readonly #pending = new Set<Promise<void>>();
   readonly #writes: DeliveryWrites;
   readonly #retryDue = new RetryDueWatch();
+  readonly #secrets: OpenedSecrets;
   #commitTimer: NodeJS.Timeout | null = null;
   #refreshPending = false;
   #unsubscribe: (() => void) | null = null;
 
   constructor(deps: SenderServiceDeps) {
     this.#deps = deps;
+    this.#secrets = new OpenedSecrets(deps.secretBox);
     this.#writes = new DeliveryWrites({ ...deps, writer: new BatchingWriter((batches) => deps.producer.sendBatch(batches)) });
     this.#lanes = new EndpointLanes<DeliveryJob>({
       globalMaxInFlight: deps.globalMaxInFlight,
@@ -317,7 +319,7 @@ export class SenderService {
     metrics.inFlight.inc();
     let result: AttemptResult | OwnFault;
     try {
-      result = await attemptDelivery(request, decision.endpoint, { http: this.#deps.http, secretBox: this.#deps.secretBox, nowMs: startedAt });
+      result = await attemptDelivery(request, decision.endpoint, { http: this.#deps.http, secretBox: this.#secrets, nowMs: startedAt });
     } catch (error) {
       // The HTTP client never throws for what the receiver does; anything else is ours.
       result = { ownFault: true, reason: "signing_failed", message: (error as Error).message };
