@@ -1,17 +1,26 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { cpus, totalmem } from "node:os";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, test } from "vitest";
 import { randomUUID } from "node:crypto";
 import { sampleEvent } from "@novatrade/event-codec";
-import { topicNames } from "@novatrade/domain";
 import { deletePipelineTopics, registerManyEndpoints } from "../test/support/many-endpoints.js";
-import { startPipeline, type Pipeline } from "../test/support/pipeline.js";
+import { startPipeline } from "../test/support/pipeline.js";
 import { freePort } from "../test/support/process-tree.js";
 import { startServiceProcess, type ServiceProcess } from "../test/support/service-process.js";
 import { waitUntil } from "../test/support/wait-until.js";
+import {
+  PRODUCTION_TOPIC_REFRESH,
+  brokerPid,
+  cpuSeconds,
+  machine,
+  metric,
+  percent,
+  publishSpread,
+  rssMiB,
+  seconds,
+  startReceiverProcess,
+} from "./support/endpoint-scale-harness.js";
 
 /**
  * Issue 7, endpoint scale: N endpoints in N organizations, one delivery topic each, events
@@ -26,22 +35,14 @@ import { waitUntil } from "../test/support/wait-until.js";
  * and stops it with SIGTERM (the profile is written at exit) instead of SIGKILL.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, "..");
 const SIZES = (process.env.BENCH_ENDPOINT_SCALE ?? "10,1000,5000,10000").split(",").map((size) => Number(size.trim()));
 const EVENTS = Number(process.env.BENCH_ENDPOINT_SCALE_EVENTS ?? 6_000);
 const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 10_000);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
-/**
- * The test pipeline lists every topic of the cluster each second to find new delivery topics;
- * in production that is every 30 s (a new endpoint is picked up at once through the endpoint
- * directory either way). Listing 10,000 topics each second is not what idle costs in production.
- */
-const PRODUCTION_TOPIC_REFRESH = { SENDER_TOPIC_REFRESH_MS: "30000" };
-const CLOCK_TICKS_PER_SECOND = 100;
 const data = sampleEvent("compliance.decision_made").data;
 
 const results: Record<string, unknown> = {
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  machine: machine(),
   date: new Date().toISOString(),
   configuration: {
     events: EVENTS,
@@ -50,79 +51,6 @@ const results: Record<string, unknown> = {
   },
   runs: [] as unknown[],
 };
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((row) => row.startsWith("VmRSS:"));
-  return Math.round(Number(line?.split(/\s+/)[1] ?? 0) / 1024);
-}
-
-function brokerPid(): number {
-  return Number(readFileSync(path.join(root, ".local/run/kafka.pid"), "utf8").trim());
-}
-
-interface ReceiverProcess {
-  url: string;
-  base: string;
-  stats(): Promise<{ total: number; firstAt: number | null; lastAt: number | null }>;
-  receivedAt(eventId: string): Promise<number | null>;
-  stop(): Promise<void>;
-}
-
-async function startReceiverProcess(): Promise<ReceiverProcess> {
-  const child: ChildProcess = spawn(process.execPath, [path.join(here, "receiver-process.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString("utf8").trim())));
-    child.once("exit", (code) => reject(new Error(`receiver process exited with ${code}`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
-  return {
-    url: `${base}/hooks`,
-    base,
-    stats: async () => (await fetch(`${base}/stats`)).json() as Promise<{ total: number; firstAt: number | null; lastAt: number | null }>,
-    receivedAt: async (eventId) => {
-      const response = await fetch(`${base}/received/${encodeURIComponent(eventId)}`);
-      return response.ok ? ((await response.json()) as { receivedAt: number }).receivedAt : null;
-    },
-    stop: async () => {
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
-/** A gauge's value from a service's /metrics, summed over the series matching `labels`. */
-async function metric(opsPort: number, name: string, labels: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
-  return text
-    .split("\n")
-    .filter((line) => line.startsWith(`${name}{`) && line.includes(labels))
-    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
-}
-
-async function publishSpread(pipeline: Pipeline, organizations: string[], count: number): Promise<void> {
-  const domain = topicNames(pipeline.naming).domain;
-  for (let start = 0; start < count; start += 500) {
-    const prepared = await Promise.all(
-      Array.from({ length: Math.min(500, count - start) }, (_, index) =>
-        pipeline.events.prepare({
-          type: "compliance.decision_made",
-          data,
-          organizationUuid: organizations[(start + index) % organizations.length]!,
-          source: "WEB_APP",
-          partnerUuid: null,
-        }),
-      ),
-    );
-    await pipeline.producer.send(domain, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
-  }
-}
 
 describe("endpoint scale", () => {
   afterAll(() => {
@@ -150,7 +78,7 @@ describe("endpoint scale", () => {
         const router = await startServiceProcess("router", pipeline.env, 600_000);
         processes.push(sender, router);
         run.secondsToStartSenderAndRouter = seconds(startStarted);
-        const group = `group_id="${pipeline.prefix}sender"`;
+        const group = { group_id: `${pipeline.prefix}sender` };
         await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", group)) >= endpoints, {
           what: `the sender to be assigned ${endpoints} delivery partitions`,
           timeoutMs: 600_000,
@@ -159,7 +87,7 @@ describe("endpoint scale", () => {
         run.secondsUntilSenderAssignedAll = seconds(startStarted);
 
         // Idle: every endpoint without work. CPU of sender and broker over the window.
-        await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", `${group},state="active"`)) === 0, {
+        await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", { ...group, state: "active" })) === 0, {
           what: "no delivery partition active",
           timeoutMs: 120_000,
           intervalMs: 500,
@@ -218,11 +146,3 @@ describe("endpoint scale", () => {
     });
   }
 });
-
-function seconds(since: number): number {
-  return Number(((performance.now() - since) / 1000).toFixed(2));
-}
-
-function percent(share: number): number {
-  return Number((share * 100).toFixed(1));
-}

@@ -1,10 +1,12 @@
 // A webhook receiver in a process of its own (benchmarks: the services' CPU is not shared with
 // the receiving side). Answers 200 at once to every POST and remembers when each event id first
-// arrived. GET /stats gives { total, firstAt, lastAt }; GET /received/<eventId> gives
-// { receivedAt } or 404. Prints its port as the first line of stdout.
+// arrived and how many times. GET /stats gives { total, unique, firstAt, lastAt }; GET
+// /received/<eventId> gives { receivedAt } or 404; GET /arrivals gives [eventId, firstAt, count]
+// for every event id (duplicates: count > 1). Prints its port as the first line of stdout.
 import { createServer } from "node:http";
 
 const firstArrival = new Map();
+const arrivalCount = new Map();
 let total = 0;
 let firstAt = null;
 let lastAt = null;
@@ -13,7 +15,12 @@ const server = createServer((req, res) => {
   if (req.method === "GET") {
     if (req.url === "/stats") {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ total, firstAt, lastAt }));
+      res.end(JSON.stringify({ total, unique: firstArrival.size, firstAt, lastAt }));
+      return;
+    }
+    if (req.url === "/arrivals") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify([...firstArrival].map(([id, at]) => [id, at, arrivalCount.get(id)])));
       return;
     }
     const match = /^\/received\/(.+)$/.exec(req.url ?? "");
@@ -31,7 +38,10 @@ const server = createServer((req, res) => {
     lastAt = now;
     try {
       const { id } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      if (typeof id === "string" && !firstArrival.has(id)) firstArrival.set(id, now);
+      if (typeof id === "string") {
+        if (!firstArrival.has(id)) firstArrival.set(id, now);
+        arrivalCount.set(id, (arrivalCount.get(id) ?? 0) + 1);
+      }
     } catch {
       // Not a webhook body: counted, not remembered.
     }
