@@ -15,10 +15,11 @@ import {
   loadAverage,
   machine,
   metric,
-  metricSeries,
   publishSpread,
+  scrapeMetrics,
   seconds,
   startReceiverProcess,
+  sumOf,
   type PublishedEvent,
 } from "./support/endpoint-scale-harness.js";
 
@@ -32,21 +33,25 @@ import {
  * (b) one sender and one router SIGKILLed mid-run: how long until the survivors hold the whole
  *     assignment and first deliver on a moved partition, and that every (event, endpoint) pair
  *     still reaches the receiver (at least once; duplicates counted).
- * Shares are measured from outside (metrics, the groups the senders report, receipts), not from
- * how the sender subscribes. Printed and written to bench/results/scale-out.json; the only
+ * Shares are measured from outside (metrics, the groups the senders report, each instance's own
+ * KAFKA_CLIENT_ID in the groups' descriptions, receipts), not from how the sender subscribes. Printed and written to bench/results/scale-out.json; the only
  * assertion is that nothing was lost.
+ *
+ * The instances' logs of the last run are kept in .local/logs/scale-out/.
  *
  * BENCH_SCALE_OUT_ENDPOINTS (default 10000), BENCH_SCALE_OUT_EVENTS (default 6000): the first
  * half published and delivered (the division), the third quarter published and the kill once
  * 30 % of it arrived, the last quarter published right after the kill.
+ * BENCH_SCALE_OUT_SESSION_TIMEOUT_MS (default 6000, the test pipeline's; production: 30000).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ENDPOINTS = Number(process.env.BENCH_SCALE_OUT_ENDPOINTS ?? 10_000);
 const EVENTS = Number(process.env.BENCH_SCALE_OUT_EVENTS ?? 6_000);
 /** The kill comes once this share of the third quarter of the events has been delivered. */
 const KILL_AT_SHARE = 0.3;
-const SESSION_TIMEOUT_MS = 6_000; // the test pipeline's KAFKA_SESSION_TIMEOUT_MS
+const SESSION_TIMEOUT_MS = Number(process.env.BENCH_SCALE_OUT_SESSION_TIMEOUT_MS ?? 6_000);
 const WORK_PARTITIONS = "novatrade_kafka_consumer_work_partitions";
+const LOG_DIR = path.resolve(here, "../.local/logs/scale-out");
 
 const results: Record<string, unknown> = {
   machine: machine(),
@@ -56,7 +61,7 @@ const results: Record<string, unknown> = {
     events: EVENTS,
     killAfterThirdQuarterDeliveredShare: KILL_AT_SHARE,
     instances: "2 senders, 2 routers (services/*/dist/main.js), each with its own ops port; 1 receiver process",
-    pipeline: `test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic (the domain topic too), 1 per delivery topic, session timeout ${SESSION_TIMEOUT_MS} ms; SENDER_TOPIC_REFRESH_MS 30000 (production default)`,
+    pipeline: `test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic (the domain topic too), 1 per delivery topic; KAFKA_SESSION_TIMEOUT_MS ${SESSION_TIMEOUT_MS}; SENDER_TOPIC_REFRESH_MS 30000 (production default)`,
   },
   runs: [] as unknown[],
 };
@@ -72,8 +77,10 @@ async function startInstances(service: "sender" | "router", env: Record<string, 
   return Promise.all(
     [1, 2].map(async (number) => {
       const opsPort = await freePort();
-      const process = await startServiceProcess(service, { ...env, [portVariable]: String(opsPort) }, 600_000);
-      return { name: `${service}-${number}`, opsPort, process };
+      const name = `${service}-${number}`;
+      // Its own client id: the groups' descriptions say which member is which instance.
+      const process = await startServiceProcess(service, { ...env, [portVariable]: String(opsPort), KAFKA_CLIENT_ID: name }, 600_000);
+      return { name, opsPort, process };
     }),
   );
 }
@@ -86,32 +93,27 @@ async function deliveryPartitions(sender: Instance): Promise<number> {
 /** The groups the senders read delivery topics with, as they report them (however they shard). */
 async function senderDeliveryGroups(senders: Instance[]): Promise<string[]> {
   const groups = new Set<string>();
-  for (const sender of senders) for (const series of await metricSeries(sender.opsPort, WORK_PARTITIONS)) if (series.labels.group_id) groups.add(series.labels.group_id);
+  for (const sender of senders) for (const series of await scrapeMetrics(sender.opsPort)) if (series.name === WORK_PARTITIONS && series.labels.group_id) groups.add(series.labels.group_id);
   return [...groups].sort();
 }
 
-/** member id → the partitions it holds, as "<topic>:<partition>", over `groups`. */
-async function memberAssignments(pipeline: Pipeline, groups: string[]): Promise<Map<string, string[]>> {
-  const byMember = new Map<string, string[]>();
+/** The partitions (as "<topic>:<partition>") the members of `groups` with client id `clientId` hold. */
+async function heldBy(pipeline: Pipeline, groups: string[], clientId: string): Promise<string[]> {
+  const held: string[] = [];
   for (const group of groups) {
-    for (const member of (await pipeline.kafka.admin.describeGroup(group)).members) byMember.set(`${group}/${member.memberId}`, partitionKeys(member));
+    for (const member of (await pipeline.kafka.admin.describeGroup(group)).members) if (member.clientId === clientId) held.push(...partitionKeys(member));
   }
-  return byMember;
+  return held;
 }
 
 function partitionKeys(member: GroupMember): string[] {
   return member.assignment.flatMap(({ topic, partitions }) => (partitions ?? []).map((partition) => `${topic}:${partition}`));
 }
 
-/**
- * What the killed instance held: the members of the snapshot before the kill that are gone
- * after it (the survivor keeps its member id through a rebalance). Null when that cannot be
- * told (no member of the snapshot survived).
- */
-function killedHoldings(before: Map<string, string[]>, after: Map<string, string[]>): string[] | null {
-  const gone = [...before.keys()].filter((member) => !after.has(member));
-  if (gone.length === before.size) return null;
-  return gone.flatMap((member) => before.get(member)!);
+/** How often an instance's consumers were evicted from a group and re-joined, from its log. */
+function groupChurn(instance: Instance) {
+  const count = (text: string) => instance.process.output.filter((line) => line.includes(text)).length;
+  return { instance: instance.name, evicted: count("The coordinator is not aware of this member, re-joining"), rebalances: count("The group is rebalancing, re-joining") };
 }
 
 /** The domain partition kafkajs's default (murmur2) partitioner picks for an organization's events. */
@@ -136,9 +138,13 @@ describe("scale-out", () => {
   });
 
   test(`${ENDPOINTS} endpoints, two senders and two routers, one of each killed mid-run`, async () => {
-    const pipeline = await startPipeline({ env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", ...PRODUCTION_TOPIC_REFRESH } });
+    const pipeline = await startPipeline({
+      env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS), ...PRODUCTION_TOPIC_REFRESH },
+    });
     const receiver = await startReceiverProcess();
+    /** Running instances (stopped at the end) and every instance started (their logs kept). */
     const instances: Instance[] = [];
+    const allInstances: Instance[] = [];
     const run: Record<string, unknown> = { endpoints: ENDPOINTS, events: EVENTS, loadAverageAtStart: loadAverage() };
     try {
       const domain = topicNames(pipeline.naming).domain;
@@ -152,6 +158,7 @@ describe("scale-out", () => {
       const startStarted = performance.now();
       const [senders, routers] = await Promise.all([startInstances("sender", pipeline.env), startInstances("router", pipeline.env)]);
       instances.push(...senders!, ...routers!);
+      allInstances.push(...instances);
       const [survivingSender, killedSender] = senders!;
       const [survivingRouter, killedRouter] = routers!;
 
@@ -176,10 +183,27 @@ describe("scale-out", () => {
       // The first half of the events, all delivered: what each instance did of it.
       const organizations = configs.map((config) => config.organizationUuid);
       const firstHalf = Math.floor(EVENTS / 2);
-      const deliveriesBy = (sender: Instance) => metric(sender.opsPort, "novatrade_sender_deliveries_total", { result: "succeeded" });
-      const routedBy = (router: Instance) => metric(router.opsPort, "novatrade_router_events_total", { outcome: "routed" });
+      const SUCCEEDED = { result: "succeeded" };
+      const deliveriesBy = (sender: Instance) => metric(sender.opsPort, "novatrade_sender_deliveries_total", SUCCEEDED);
+      // One scrape per instance, so the figures of one moment go together.
+      const senderShare = async (sender: Instance) => {
+        const series = await scrapeMetrics(sender.opsPort);
+        return {
+          instance: sender.name,
+          deliveryPartitions: sumOf(series, WORK_PARTITIONS),
+          deliveries: sumOf(series, "novatrade_sender_deliveries_total", SUCCEEDED),
+          // Failed attempts the receiver may still have answered (a client-side timeout on a
+          // loaded machine): each is a duplicate at the receiver without any re-read.
+          failedAttempts: sumOf(series, "novatrade_sender_attempts_total", { result: "failure" }),
+        };
+      };
+      const routerShare = async (router: Instance) => ({
+        instance: router.name,
+        routed: sumOf(await scrapeMetrics(router.opsPort), "novatrade_router_events_total", { outcome: "routed" }),
+      });
       const firstDelivery: Record<string, number> = {};
       const divisionStarted = performance.now();
+      const divisionStartedAt = Date.now();
       const published = await publishSpread(pipeline, organizations, firstHalf);
       await waitUntil(
         async () => {
@@ -188,23 +212,18 @@ describe("scale-out", () => {
         },
         { what: `the first ${firstHalf} events delivered`, timeoutMs: 1_800_000, intervalMs: 100 },
       );
+      const senderGroups = await senderDeliveryGroups(senders!);
       run.division = {
         events: firstHalf,
+        publishedAt: new Date(divisionStartedAt).toISOString(),
         secondsToDeliverAll: seconds(divisionStarted),
-        senders: await Promise.all(
-          senders!.map(async (sender) => ({
-            instance: sender.name,
-            deliveryPartitions: await deliveryPartitions(sender),
-            deliveries: await deliveriesBy(sender),
-            secondsToFirstDelivery: firstDelivery[sender.name] ?? null,
-          })),
-        ),
-        routers: await Promise.all(routers!.map(async (router) => ({ instance: router.name, routed: await routedBy(router) }))),
-        senderGroups: await senderDeliveryGroups(senders!),
+        senders: await Promise.all(senders!.map(async (sender) => ({ ...(await senderShare(sender)), secondsToFirstDelivery: firstDelivery[sender.name] ?? null }))),
+        routers: await Promise.all(routers!.map(routerShare)),
+        senderGroups,
       };
 
-      // Mid-run: a quarter of the events published, the kill once some of them have arrived,
-      // the last quarter right after it.
+      // Mid-run: a quarter of the events published, the kill as soon as some of them have
+      // arrived, the last quarter right after it.
       const thirdQuarter = Math.floor((EVENTS - firstHalf) / 2);
       published.push(...(await publishSpread(pipeline, organizations, thirdQuarter, firstHalf)));
       await waitUntil(async () => (await receiver.stats()).unique >= firstHalf + thirdQuarter * KILL_AT_SHARE, {
@@ -212,16 +231,16 @@ describe("scale-out", () => {
         timeoutMs: 1_800_000,
         intervalMs: 50,
       });
-      const senderGroups = await senderDeliveryGroups(senders!);
-      const senderMembersBefore = await memberAssignments(pipeline, senderGroups);
-      const routerMembersBefore = await memberAssignments(pipeline, [routerGroup]);
-      const beforeKill = {
-        received: (await receiver.stats()).unique,
-        deliveries: Object.fromEntries(await Promise.all(senders!.map(async (sender) => [sender.name, await deliveriesBy(sender)] as const))),
-        routed: Object.fromEntries(await Promise.all(routers!.map(async (router) => [router.name, await routedBy(router)] as const))),
-      };
-
-      // (b) SIGKILL one sender and one router; the second half of the events right after.
+      const [received, senderShares, routerShares, movedDelivery, movedDomain] = await Promise.all([
+        receiver.stats(),
+        Promise.all(senders!.map(senderShare)),
+        Promise.all(routers!.map(routerShare)),
+        // What the instances about to be killed hold, from the broker.
+        heldBy(pipeline, senderGroups, killedSender!.name),
+        heldBy(pipeline, [routerGroup], killedRouter!.name),
+      ]);
+      const beforeKill = { received: received.unique, senders: senderShares, routers: routerShares, groupChurn: instances.map(groupChurn) };
+      // (b) SIGKILL one sender and one router; the last quarter of the events right after.
       const killedAt = Date.now();
       const killStarted = performance.now();
       await Promise.all([killedSender!.process.kill(), killedRouter!.process.kill()]);
@@ -244,8 +263,6 @@ describe("scale-out", () => {
           { what: "the surviving router to hold every domain partition", timeoutMs: 300_000, intervalMs: 250 },
         ),
       ]);
-      const movedDelivery = killedHoldings(senderMembersBefore, await memberAssignments(pipeline, senderGroups));
-      const movedDomain = killedHoldings(routerMembersBefore, await memberAssignments(pipeline, [routerGroup]));
 
       await waitUntil(async () => (await receiver.stats()).unique >= EVENTS, { what: `all ${EVENTS} events delivered`, timeoutMs: 1_800_000, intervalMs: 250 });
       const arrivals = await receiver.arrivals();
@@ -253,38 +270,41 @@ describe("scale-out", () => {
       const duplicates = [...arrivals.values()].reduce((sum, { count }) => sum + count - 1, 0);
       const stats = await receiver.stats();
 
-      const movedTopics = movedDelivery && new Set(movedDelivery.map((key) => key.slice(0, key.lastIndexOf(":"))));
-      const movedPartitions = movedDomain && new Set(movedDomain.map((key) => Number(key.slice(key.lastIndexOf(":") + 1))));
-      const onMovedEndpoint = movedTopics && published.filter((event) => movedTopics.has(topicOfOrganization.get(event.organizationUuid)!));
-      const onMovedDomainPartition = movedPartitions && afterKill.filter((event) => movedPartitions.has(domainPartitionOf(domain, event.organizationUuid, domainPartitions)));
+      const movedTopics = new Set(movedDelivery.map((key) => key.slice(0, key.lastIndexOf(":"))));
+      const movedPartitions = new Set(movedDomain.map((key) => Number(key.slice(key.lastIndexOf(":") + 1))));
+      const onMovedEndpoint = published.filter((event) => movedTopics.has(topicOfOrganization.get(event.organizationUuid)!));
+      const onMovedDomainPartition = afterKill.filter((event) => movedPartitions.has(domainPartitionOf(domain, event.organizationUuid, domainPartitions)));
 
       Object.assign(run, {
         kill: {
           killed: [killedSender!.name, killedRouter!.name],
+          at: new Date(killedAt).toISOString(),
           beforeKill,
           sessionTimeoutMs: SESSION_TIMEOUT_MS,
           secondsUntilSurvivingSenderHeldAll: senderTakeover,
           secondsUntilSurvivingRouterHeldAll: routerTakeover,
-          movedDeliveryPartitions: movedDelivery?.length ?? "unknown (no member id survived the kill)",
-          movedDomainPartitions: movedDomain?.length ?? "unknown (no member id survived the kill)",
+          // Held by the killed instances just before the kill (0: it had been evicted then).
+          movedDeliveryPartitions: movedDelivery.length,
+          movedDomainPartitions: movedDomain.length,
           // Receipts after the kill of events for endpoints the killed sender held: backlog it
           // left and events published after the kill, now the survivor's.
-          secondsToFirstDeliveryOnMovedEndpoint: onMovedEndpoint && firstReceiptSeconds(onMovedEndpoint, arrivals, killedAt),
+          secondsToFirstDeliveryOnMovedEndpoint: firstReceiptSeconds(onMovedEndpoint, arrivals, killedAt),
           // Events published after the kill on domain partitions the killed router held.
-          secondsToFirstDeliveryFromMovedDomainPartition: onMovedDomainPartition && firstReceiptSeconds(onMovedDomainPartition, arrivals, killedAt),
+          secondsToFirstDeliveryFromMovedDomainPartition: firstReceiptSeconds(onMovedDomainPartition, arrivals, killedAt),
         },
         delivered: {
           pairsPublished: published.length,
           pairsReceived: arrivals.size,
           lost: lost.length,
           duplicates,
+          // Re-reads of what the killed sender had delivered but not committed land here; the
+          // rest are attempts a sender counted as failed that the receiver did answer.
+          duplicatesOnMovedEndpoints: onMovedEndpoint.reduce((sum, event) => sum + (arrivals.get(event.id)?.count ?? 1) - 1, 0),
           requests: stats.total,
           secondsFromKillToLastDelivery: Number((((stats.lastAt ?? killedAt) - killedAt) / 1000).toFixed(2)),
         },
-        survivors: {
-          [survivingSender!.name]: { deliveries: await deliveriesBy(survivingSender!) },
-          [survivingRouter!.name]: { routed: await routedBy(survivingRouter!) },
-        },
+        groupChurnAtEnd: allInstances.map(groupChurn),
+        survivorsAtEnd: { senders: [await senderShare(survivingSender!)], routers: [await routerShare(survivingRouter!)] },
         loadAverageAtEnd: loadAverage(),
       });
       console.log("scale-out", JSON.stringify(run, null, 2));
@@ -292,6 +312,9 @@ describe("scale-out", () => {
       expect(lost.map((event) => event.id)).toEqual([]);
     } finally {
       (results.runs as unknown[]).push(run);
+      // Each instance's log, killed ones included, for whoever wants to see what happened.
+      mkdirSync(LOG_DIR, { recursive: true });
+      for (const instance of allInstances) writeFileSync(path.join(LOG_DIR, `${instance.name}.log`), `${instance.process.output.join("\n")}\n`);
       await Promise.all(instances.map((instance) => instance.process.kill()));
       await receiver.stop();
       run.topicsDeleted = await deletePipelineTopics(pipeline);
