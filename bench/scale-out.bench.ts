@@ -42,14 +42,19 @@ import {
  * BENCH_SCALE_OUT_ENDPOINTS (default 10000), BENCH_SCALE_OUT_EVENTS (default 6000): the first
  * half published and delivered (the division), the third quarter published and the kill once
  * 30 % of it arrived, the last quarter published right after the kill.
- * BENCH_SCALE_OUT_SESSION_TIMEOUT_MS (default 6000, the test pipeline's; production: 30000).
+ * BENCH_SCALE_OUT_SESSION_TIMEOUT_MS (default 30000, production's; the test pipeline's is 6000).
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ENDPOINTS = Number(process.env.BENCH_SCALE_OUT_ENDPOINTS ?? 10_000);
 const EVENTS = Number(process.env.BENCH_SCALE_OUT_EVENTS ?? 6_000);
 /** The kill comes once this share of the third quarter of the events has been delivered. */
 const KILL_AT_SHARE = 0.3;
-const SESSION_TIMEOUT_MS = Number(process.env.BENCH_SCALE_OUT_SESSION_TIMEOUT_MS ?? 6_000);
+/**
+ * The production default. With the test pipeline's 6 s, two senders sharing 10,000 delivery
+ * partitions on a loaded 2-core machine evict each other again and again (a rebalance of the
+ * group stalls a member longer than that), and what is measured is that churn, not a failover.
+ */
+const SESSION_TIMEOUT_MS = Number(process.env.BENCH_SCALE_OUT_SESSION_TIMEOUT_MS ?? 30_000);
 const WORK_PARTITIONS = "novatrade_kafka_consumer_work_partitions";
 const LOG_DIR = path.resolve(here, "../.local/logs/scale-out");
 
@@ -285,6 +290,9 @@ describe("scale-out", () => {
           secondsUntilSurvivingRouterHeldAll: routerTakeover,
           // Held by the killed instances just before the kill (0: it had been evicted then).
           movedDeliveryPartitions: movedDelivery.length,
+          ...(movedDelivery.length === 0 && {
+            note: "the killed sender held no partition when it was killed (its group was rebalancing): the sender figures measure no failover",
+          }),
           movedDomainPartitions: movedDomain.length,
           // Receipts after the kill of events for endpoints the killed sender held: backlog it
           // left and events published after the kill, now the survivor's.

@@ -2,7 +2,9 @@
 # `make bench`: throughput of the whole dispatcher on this machine (router and sender as real
 # processes, real broker and registry, loopback receivers). Prints the figures and writes
 # bench/results/pipeline-throughput.json, and the endpoint-scale figures (N endpoints, one delivery
-# topic each; BENCH_ENDPOINT_SCALE=10,1000 for a quick run) to bench/results/endpoint-scale.json.
+# topic each; BENCH_ENDPOINT_SCALE=10,1000 for a quick run) to bench/results/endpoint-scale.json,
+# and the scale-out figures (two senders and two routers, one of each killed mid-run;
+# BENCH_SCALE_OUT_ENDPOINTS=1000 for a quick run) to bench/results/scale-out.json.
 # Infrastructure started here is stopped again.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
