@@ -1,6 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, test } from "vitest";
 import { randomUUID } from "node:crypto";
 import { sampleEvent } from "@novatrade/event-codec";
@@ -11,9 +9,9 @@ import { startServiceProcess, type ServiceProcess } from "../test/support/servic
 import { waitUntil } from "../test/support/wait-until.js";
 import {
   PRODUCTION_TOPIC_REFRESH,
+  benchResults,
   brokerPid,
   cpuSeconds,
-  machine,
   metric,
   percent,
   publishSpread,
@@ -34,31 +32,20 @@ import {
  * how long idle CPU is measured. BENCH_CPU_PROF_DIR=<dir> runs the sender with `node --cpu-prof`
  * and stops it with SIGTERM (the profile is written at exit) instead of SIGKILL.
  */
-const here = path.dirname(fileURLToPath(import.meta.url));
 const SIZES = (process.env.BENCH_ENDPOINT_SCALE ?? "10,1000,5000,10000").split(",").map((size) => Number(size.trim()));
 const EVENTS = Number(process.env.BENCH_ENDPOINT_SCALE_EVENTS ?? 6_000);
 const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 10_000);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
 const data = sampleEvent("compliance.decision_made").data;
 
-const results: Record<string, unknown> = {
-  machine: machine(),
-  date: new Date().toISOString(),
-  configuration: {
-    events: EVENTS,
-    idleWindowMs: IDLE_WINDOW_MS,
-    pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, SENDER_END_OFFSET_POLL_MS 250, session timeout 6 s; SENDER_TOPIC_REFRESH_MS 30000 (production default)",
-  },
-  runs: [] as unknown[],
-};
+const results = benchResults("endpoint-scale", {
+  events: EVENTS,
+  idleWindowMs: IDLE_WINDOW_MS,
+  pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, SENDER_END_OFFSET_POLL_MS 250, session timeout 6 s; SENDER_TOPIC_REFRESH_MS 30000 (production default)",
+});
 
 describe("endpoint scale", () => {
-  afterAll(() => {
-    const out = path.join(here, "results");
-    mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, "endpoint-scale.json"), `${JSON.stringify(results, null, 2)}\n`);
-    console.log(JSON.stringify(results, null, 2));
-  });
+  afterAll(() => results.write());
 
   for (const endpoints of SIZES) {
     test(`${endpoints} endpoints in ${endpoints} organizations`, async () => {
@@ -137,7 +124,7 @@ describe("endpoint scale", () => {
         run.secondsFromNewEndpointToFirstDelivery = Number(((firstAt! - addStarted) / 1000).toFixed(2));
         console.log("endpoint scale", run);
       } finally {
-        (results.runs as unknown[]).push(run);
+        results.runs.push(run);
         await Promise.all(processes.map((process) => (CPU_PROF_DIR && process.name === "sender" ? process.stop() : process.kill())));
         await receiver.stop();
         run.topicsDeleted = await deletePipelineTopics(pipeline);

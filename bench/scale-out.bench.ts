@@ -12,8 +12,8 @@ import { startServiceProcess, type ServiceProcess } from "../test/support/servic
 import { waitUntil } from "../test/support/wait-until.js";
 import {
   PRODUCTION_TOPIC_REFRESH,
+  benchResults,
   loadAverage,
-  machine,
   metric,
   publishSpread,
   scrapeMetrics,
@@ -58,18 +58,13 @@ const SESSION_TIMEOUT_MS = Number(process.env.BENCH_SCALE_OUT_SESSION_TIMEOUT_MS
 const WORK_PARTITIONS = "novatrade_kafka_consumer_work_partitions";
 const LOG_DIR = path.resolve(here, "../.local/logs/scale-out");
 
-const results: Record<string, unknown> = {
-  machine: machine(),
-  date: new Date().toISOString(),
-  configuration: {
-    endpoints: ENDPOINTS,
-    events: EVENTS,
-    killAfterThirdQuarterDeliveredShare: KILL_AT_SHARE,
-    instances: "2 senders, 2 routers (services/*/dist/main.js), each with its own ops port; 1 receiver process",
-    pipeline: `test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic (the domain topic too), 1 per delivery topic; KAFKA_SESSION_TIMEOUT_MS ${SESSION_TIMEOUT_MS}; SENDER_TOPIC_REFRESH_MS 30000 (production default)`,
-  },
-  runs: [] as unknown[],
-};
+const results = benchResults("scale-out", {
+  endpoints: ENDPOINTS,
+  events: EVENTS,
+  killAfterThirdQuarterDeliveredShare: KILL_AT_SHARE,
+  instances: "2 senders, 2 routers (services/*/dist/main.js), each with its own ops port; 1 receiver process",
+  pipeline: `test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic (the domain topic too), 1 per delivery topic; KAFKA_SESSION_TIMEOUT_MS ${SESSION_TIMEOUT_MS}; SENDER_TOPIC_REFRESH_MS 30000 (production default)`,
+});
 
 interface Instance {
   name: string;
@@ -135,12 +130,7 @@ function firstReceiptSeconds(events: PublishedEvent[], arrivals: Map<string, { f
 }
 
 describe("scale-out", () => {
-  afterAll(() => {
-    const out = path.join(here, "results");
-    mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, "scale-out.json"), `${JSON.stringify(results, null, 2)}\n`);
-    console.log(JSON.stringify(results, null, 2));
-  });
+  afterAll(() => results.write());
 
   test(`${ENDPOINTS} endpoints, two senders and two routers, one of each killed mid-run`, async () => {
     const pipeline = await startPipeline({
@@ -319,7 +309,7 @@ describe("scale-out", () => {
       // Every (event, endpoint) pair (one endpoint per organization: one pair per event) arrived.
       expect(lost.map((event) => event.id)).toEqual([]);
     } finally {
-      (results.runs as unknown[]).push(run);
+      results.runs.push(run);
       // Each instance's log, killed ones included, for whoever wants to see what happened.
       mkdirSync(LOG_DIR, { recursive: true });
       for (const instance of allInstances) writeFileSync(path.join(LOG_DIR, `${instance.name}.log`), `${instance.process.output.join("\n")}\n`);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpus, totalmem } from "node:os";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sampleEvent } from "@novatrade/event-codec";
@@ -27,6 +27,23 @@ export const PRODUCTION_TOPIC_REFRESH = { SENDER_TOPIC_REFRESH_MS: "30000" };
 
 export function machine() {
   return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+}
+
+/**
+ * What a benchmark writes to bench/results/<name>.json: the machine, when, its configuration and
+ * one entry per run. `write()` writes and prints it (in `afterAll`, so failed runs are kept too).
+ */
+export function benchResults(name: string, configuration: Record<string, unknown>) {
+  const results = { machine: machine(), date: new Date().toISOString(), configuration, runs: [] as Record<string, unknown>[] };
+  return {
+    runs: results.runs,
+    write() {
+      const out = path.resolve(here, "..", "results");
+      mkdirSync(out, { recursive: true });
+      writeFileSync(path.join(out, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+      console.log(JSON.stringify(results, null, 2));
+    },
+  };
 }
 
 /** CPU seconds (user + system) a process has used so far. */
