@@ -1,7 +1,4 @@
-import { cpus, totalmem } from "node:os";
-import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, test } from "vitest";
 import { randomUUID } from "node:crypto";
 import { sampleEvent } from "@novatrade/event-codec";
@@ -11,6 +8,7 @@ import { freePort } from "../test/support/process-tree.js";
 import { startServiceProcess, type ServiceProcess } from "../test/support/service-process.js";
 import { waitUntil } from "../test/support/wait-until.js";
 import { publishSpread } from "./support/dispatcher.js";
+import { PRODUCTION_TOPIC_REFRESH, benchResults, percent, seconds } from "./support/endpoint-scale-harness.js";
 import { brokerPid, cpuSeconds, metric, rssMiB } from "./support/process-stats.js";
 import { startReceiverProcess } from "./support/receiver-process.js";
 
@@ -26,37 +24,20 @@ import { startReceiverProcess } from "./support/receiver-process.js";
  * how long idle CPU is measured. BENCH_CPU_PROF_DIR=<dir> runs the sender with `node --cpu-prof`
  * and stops it with SIGTERM (the profile is written at exit) instead of SIGKILL.
  */
-const here = path.dirname(fileURLToPath(import.meta.url));
 const SIZES = (process.env.BENCH_ENDPOINT_SCALE ?? "10,1000,5000,10000").split(",").map((size) => Number(size.trim()));
 const EVENTS = Number(process.env.BENCH_ENDPOINT_SCALE_EVENTS ?? 6_000);
 const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 10_000);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
-/**
- * The test pipeline lists every topic of the cluster each second to find new delivery topics;
- * in production that is every 30 s (a new endpoint is picked up at once through the endpoint
- * directory either way). Listing 10,000 topics each second is not what idle costs in production.
- */
-const PRODUCTION_TOPIC_REFRESH = { SENDER_TOPIC_REFRESH_MS: "30000" };
 const data = sampleEvent("compliance.decision_made").data;
 
-const results: Record<string, unknown> = {
-  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-  date: new Date().toISOString(),
-  configuration: {
-    events: EVENTS,
-    idleWindowMs: IDLE_WINDOW_MS,
-    pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, SENDER_END_OFFSET_POLL_MS 250, session timeout 6 s; SENDER_TOPIC_REFRESH_MS 30000 (production default)",
-  },
-  runs: [] as unknown[],
-};
+const results = benchResults("endpoint-scale", {
+  events: EVENTS,
+  idleWindowMs: IDLE_WINDOW_MS,
+  pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, SENDER_END_OFFSET_POLL_MS 250, session timeout 6 s; SENDER_TOPIC_REFRESH_MS 30000 (production default)",
+});
 
 describe("endpoint scale", () => {
-  afterAll(() => {
-    const out = path.join(here, "results");
-    mkdirSync(out, { recursive: true });
-    writeFileSync(path.join(out, "endpoint-scale.json"), `${JSON.stringify(results, null, 2)}\n`);
-    console.log(JSON.stringify(results, null, 2));
-  });
+  afterAll(() => results.write());
 
   for (const endpoints of SIZES) {
     test(`${endpoints} endpoints in ${endpoints} organizations`, async () => {
@@ -76,7 +57,7 @@ describe("endpoint scale", () => {
         const router = await startServiceProcess("router", pipeline.env, 600_000);
         processes.push(sender, router);
         run.secondsToStartSenderAndRouter = seconds(startStarted);
-        const group = `group_id="${pipeline.prefix}sender"`;
+        const group = { group_id: `${pipeline.prefix}sender` };
         await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", group)) >= endpoints, {
           what: `the sender to be assigned ${endpoints} delivery partitions`,
           timeoutMs: 600_000,
@@ -85,7 +66,7 @@ describe("endpoint scale", () => {
         run.secondsUntilSenderAssignedAll = seconds(startStarted);
 
         // Idle: every endpoint without work. CPU of sender and broker over the window.
-        await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", `${group},state="active"`)) === 0, {
+        await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", { ...group, state: "active" })) === 0, {
           what: "no delivery partition active",
           timeoutMs: 120_000,
           intervalMs: 500,
@@ -135,7 +116,7 @@ describe("endpoint scale", () => {
         run.secondsFromNewEndpointToFirstDelivery = Number(((firstAt! - addStarted) / 1000).toFixed(2));
         console.log("endpoint scale", run);
       } finally {
-        (results.runs as unknown[]).push(run);
+        results.runs.push(run);
         await Promise.all(processes.map((process) => (CPU_PROF_DIR && process.name === "sender" ? process.stop() : process.kill())));
         await receiver.stop();
         run.topicsDeleted = await deletePipelineTopics(pipeline);
@@ -144,11 +125,3 @@ describe("endpoint scale", () => {
     });
   }
 });
-
-function seconds(since: number): number {
-  return Number(((performance.now() - since) / 1000).toFixed(2));
-}
-
-function percent(share: number): number {
-  return Number((share * 100).toFixed(1));
-}

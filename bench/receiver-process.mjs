@@ -12,6 +12,7 @@
 // (the load generator's clock: the same machine), the group.
 //   GET /stats                      { total, unique, refused, hanging (now), hung (ever), firstAt, lastAt }
 //   GET /received/<eventId>         { receivedAt } (first arrival) or 404
+//   GET /arrivals                   [eventId, firstArrivalAt, count] for every event id (count > 1: duplicates)
 //   GET /summary?by=arrival|created&from=<ms>&to=<ms>
 //        per group, over the 2xx deliveries whose arrival (or creation) time is in [from, to):
 //        { deliveries, firstArrivalAt, lastArrivalAt, latencyMs: { p50, p95, p99, max } }
@@ -19,6 +20,7 @@
 import { createServer } from "node:http";
 
 const firstArrival = new Map();
+const arrivalCount = new Map();
 const arrivals = [];
 const createdAts = [];
 const groups = [];
@@ -70,6 +72,7 @@ const server = createServer((req, res) => {
   if (req.method === "GET") {
     if (url.pathname === "/stats") return json(res, 200, { total, unique: firstArrival.size, refused, hanging, hung, firstAt, lastAt });
     if (url.pathname === "/summary") return json(res, 200, summary(url.searchParams));
+    if (url.pathname === "/arrivals") return json(res, 200, [...firstArrival].map(([id, at]) => [id, at, arrivalCount.get(id)]));
     const match = /^\/received\/(.+)$/.exec(url.pathname);
     const receivedAt = match ? firstArrival.get(decodeURIComponent(match[1])) : undefined;
     return json(res, receivedAt === undefined ? 404 : 200, receivedAt === undefined ? {} : { receivedAt });
@@ -98,7 +101,10 @@ const server = createServer((req, res) => {
     lastAt = now;
     try {
       const { id, createdAt } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-      if (typeof id === "string" && !firstArrival.has(id)) firstArrival.set(id, now);
+      if (typeof id === "string") {
+        if (!firstArrival.has(id)) firstArrival.set(id, now);
+        arrivalCount.set(id, (arrivalCount.get(id) ?? 0) + 1);
+      }
       arrivals.push(now);
       createdAts.push(typeof createdAt === "string" ? Date.parse(createdAt) : NaN);
       groups.push(group);

@@ -2,7 +2,7 @@
 # `make bench`: every bench/*.bench.ts scenario on this machine (router and sender as real
 # processes, real broker and registry, receivers and load generators in processes of their own).
 # Each prints its figures and writes bench/results/<name>.json: pipeline-throughput,
-# endpoint-scale, throughput, latency, isolation, retry-backlog, admin-replay, projector.
+# endpoint-scale, scale-out, throughput, latency, isolation, retry-backlog, admin-replay, projector.
 # BENCH_ONLY=<name,name> runs only those (e.g. BENCH_ONLY=latency,isolation); each scenario's
 # sizes and durations can be cut by its env knobs (BENCH_DURATION_S, BENCH_RETRY_BACKLOG, …,
 # listed at the top of each file). Infrastructure started here is stopped again.

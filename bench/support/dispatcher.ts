@@ -104,7 +104,7 @@ export async function withBenchDispatcher<T>(options: BenchDispatcherOptions, bo
         Object.assign(dispatcher, { router, sender });
         return { router, sender };
       },
-      publishSpread: (count, data) => publishSpread(pipeline, organizations, count, data),
+      publishSpread: async (count, data) => void (await publishSpread(pipeline, organizations, count, { data })),
       startLoadGenerator(generatorOptions) {
         const generator = startLoadGenerator({ domainTopic, organizations, ...generatorOptions });
         track(generator.pid, generator.stop);
@@ -120,26 +120,42 @@ export async function withBenchDispatcher<T>(options: BenchDispatcherOptions, bo
   }
 }
 
+/** An event published by `publishSpread`: its id and the organization it is for. */
+export interface PublishedEvent {
+  id: string;
+  organizationUuid: string;
+}
+
 /**
  * `count` compliance.decision_made events (`data`, default the sample's) spread round-robin over
- * `organizations`, prepared and produced 500 at a time (one produce request each).
+ * `organizations` (starting at the `offset`-th), prepared and produced 500 at a time (one produce
+ * request each).
  */
-export async function publishSpread(pipeline: Pipeline, organizations: string[], count: number, data = sampleEvent("compliance.decision_made").data): Promise<void> {
+export async function publishSpread(
+  pipeline: Pipeline,
+  organizations: string[],
+  count: number,
+  options: { data?: Record<string, unknown>; offset?: number } = {},
+): Promise<PublishedEvent[]> {
+  const { data = sampleEvent("compliance.decision_made").data, offset = 0 } = options;
   const domainTopic = topicNames(pipeline.naming).domain;
+  const published: PublishedEvent[] = [];
   for (let start = 0; start < count; start += 500) {
     const prepared = await Promise.all(
       Array.from({ length: Math.min(500, count - start) }, (_, index) =>
         pipeline.events.prepare({
           type: "compliance.decision_made",
           data,
-          organizationUuid: organizations[(start + index) % organizations.length]!,
+          organizationUuid: organizations[(offset + start + index) % organizations.length]!,
           source: "WEB_APP",
           partnerUuid: null,
         }),
       ),
     );
     await pipeline.producer.send(domainTopic, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
+    published.push(...prepared.map(({ envelope }) => ({ id: envelope.id, organizationUuid: envelope.organizationUuid })));
   }
+  return published;
 }
 
 /**

@@ -47,6 +47,8 @@ export interface ReceiverProcess {
   receivedAt(eventId: string): Promise<number | null>;
   /** Per group, deliveries whose arrival (or creation) time is in [from, to). */
   summary(by: "arrival" | "created", from: number, to: number): Promise<Record<string, GroupSummary>>;
+  /** Every event id answered 2xx: when it first arrived and how many times (duplicates: > 1). */
+  arrivals(): Promise<Map<string, { firstAt: number; count: number }>>;
   pid: number;
   stop(): Promise<void>;
 }
@@ -70,6 +72,7 @@ export async function startReceiverProcess(): Promise<ReceiverProcess> {
       return response.ok ? ((await response.json()) as { receivedAt: number }).receivedAt : null;
     },
     summary: (by, from, to) => get(`/summary?by=${by}&from=${from}&to=${to}`),
+    arrivals: async () => new Map((await get<Array<[string, number, number]>>("/arrivals")).map(([id, firstAt, count]) => [id, { firstAt, count }])),
     pid: child.pid!,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

@@ -62,6 +62,12 @@ export const commonEnv = {
    * member's partitions wait this long before another member takes them over.
    */
   KAFKA_SESSION_TIMEOUT_MS: intVar(30_000, 6_000),
+  /**
+   * Kafka client id; default `novatrade-<service>`. One per instance (a pod name) tells the
+   * members of a consumer group apart: in the group's description, the broker's logs and the
+   * `client_id` label of the Kafka metrics.
+   */
+  KAFKA_CLIENT_ID: z.string().regex(/^[a-zA-Z0-9._-]+$/).optional(),
   /** How often a service reads its consumer groups' lag (novatrade_kafka_consumer_lag_messages), in milliseconds. */
   KAFKA_LAG_INTERVAL_MS: intVar(30_000, 1_000),
   /** Domain topic name; upstream producers write here. */

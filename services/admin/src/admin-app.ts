@@ -61,7 +61,7 @@ export async function startAdmin(config: AdminConfig, deps: AdminDeps): Promise<
   const schemaRegistry = new SchemaRegistry({ host: config.SCHEMA_REGISTRY_URL });
   const codec = createEventCodec({ registry: schemaRegistry, catalogue });
   const records = createRecordCodec({ registry: schemaRegistry, catalogue });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "novatrade-admin", logger, registry, metricsPrefix: "novatrade_kafka_" });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? "novatrade-admin", logger, registry, metricsPrefix: "novatrade_kafka_" });
   onStop(() => kafka.disconnect());
   const { view: directory, producer } = await prepareEndpointView({ kafka, records, codecs: [codec, records], naming, registry, logger, service: "admin" });
   await directory.start();

@@ -107,7 +107,7 @@ export async function startProjector(config: ProjectorConfig, deps: ProjectorDep
   const schemaRegistry = new SchemaRegistry({ host: config.SCHEMA_REGISTRY_URL });
   const codec = createEventCodec({ registry: schemaRegistry, catalogue });
   const records = createRecordCodec({ registry: schemaRegistry, catalogue });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "novatrade-projector", logger, registry, metricsPrefix: "novatrade_kafka_" });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? "novatrade-projector", logger, registry, metricsPrefix: "novatrade_kafka_" });
   onStop(() => kafka.disconnect());
   const producer = kafka.createProducer();
   await producer.connect();

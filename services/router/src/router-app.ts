@@ -39,7 +39,7 @@ export async function startRouter(
   const schemaRegistry = new SchemaRegistry({ host: config.SCHEMA_REGISTRY_URL });
   const codec = createEventCodec({ registry: schemaRegistry, catalogue });
   const records = createRecordCodec({ registry: schemaRegistry, catalogue });
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "novatrade-router", logger, registry, metricsPrefix: "novatrade_kafka_" });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? "novatrade-router", logger, registry, metricsPrefix: "novatrade_kafka_" });
   onStop(() => kafka.disconnect());
 
   let directory: EndpointDirectory | null = null;

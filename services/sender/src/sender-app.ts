@@ -52,7 +52,7 @@ export async function startSender(
   const codec = createEventCodec({ registry: schemaRegistry, catalogue });
   const codecRecords = createRecordCodec({ registry: schemaRegistry, catalogue });
   const records = deps.wrapRecords?.(codecRecords) ?? codecRecords;
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: "novatrade-sender", logger, registry, metricsPrefix: "novatrade_kafka_" });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? "novatrade-sender", logger, registry, metricsPrefix: "novatrade_kafka_" });
   onStop(() => kafka.disconnect());
   // Served from the start, unhealthy until every part runs (e.g. while the registry is away).
   let directory: EndpointDirectory | null = null;
