@@ -231,18 +231,15 @@ class Admin implements KafkaAdmin {
     groupId: string,
     topics: string[],
   ): Promise<Array<{ topic: string; partition: number; offset: string | null }>> {
-    return this.call(`fetch offsets of group ${groupId}`, async (admin) => {
-      const result = await admin.fetchOffsets({ groupId, topics });
-      return result
-        .flatMap(({ topic, partitions }) =>
-          partitions.map(({ partition, offset }) => ({
-            topic,
-            partition,
-            offset: offset.startsWith("-") ? null : offset,
-          })),
-        )
-        .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-    });
+    if (topics.length === 0) return [];
+    // kafkajs' fetchOffsets looks each topic's partitions up on its own, each behind the
+    // metadata lock: at 10,000 endpoint topics they queued for longer than the lock's timeout
+    // (and held up the consumers' metadata reads meanwhile). One Metadata request names them
+    // all, one OffsetFetch asks for every partition.
+    const selection = await this.call(`read partitions of ${topics.length} topics`, async (admin) =>
+      (await admin.fetchTopicMetadata({ topics })).topics.map(({ name, partitions }) => ({ topic: name, partitions: partitions.map(({ partitionId }) => partitionId) })),
+    );
+    return (await this.fetchCommittedOffsets(groupId, selection)).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   }
 
   async setGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
