@@ -24,6 +24,14 @@ import { waitUntil } from "../test/support/wait-until.js";
  * BENCH_ENDPOINT_SCALE_EVENTS (default 6000) the events; BENCH_IDLE_WINDOW_MS (default 10000)
  * how long idle CPU is measured. BENCH_CPU_PROF_DIR=<dir> runs the sender with `node --cpu-prof`
  * and stops it with SIGTERM (the profile is written at exit) instead of SIGKILL.
+ *
+ * Then, per N, new endpoints while events flow: BENCH_ADD_ENDPOINTS (default 100; 0 skips it)
+ * endpoints registered one after the other (topic, then configuration, as the admin API does)
+ * while BENCH_STEADY_EVENTS_PER_SECOND (default 100) events a second go to the existing ones.
+ * Reported: the longest gap between two deliveries to the existing endpoints while the new ones
+ * are picked up (a stall: a rebalance stops every partition of the group it happens in), the
+ * same for as long a window just before (what the machine's noise alone gives), and each new
+ * endpoint's time from its registration to its first delivery.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -31,6 +39,8 @@ const SIZES = (process.env.BENCH_ENDPOINT_SCALE ?? "10,1000,5000,10000").split("
 const EVENTS = Number(process.env.BENCH_ENDPOINT_SCALE_EVENTS ?? 6_000);
 const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 10_000);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
+const ADD_ENDPOINTS = Number(process.env.BENCH_ADD_ENDPOINTS ?? 100);
+const STEADY_EVENTS_PER_SECOND = Number(process.env.BENCH_STEADY_EVENTS_PER_SECOND ?? 100);
 /**
  * The test pipeline lists every topic of the cluster each second to find new delivery topics;
  * in production that is every 30 s (a new endpoint is picked up at once through the endpoint
@@ -46,7 +56,11 @@ const results: Record<string, unknown> = {
   configuration: {
     events: EVENTS,
     idleWindowMs: IDLE_WINDOW_MS,
-    pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, SENDER_END_OFFSET_POLL_MS 250, session timeout 6 s; SENDER_TOPIC_REFRESH_MS 30000 (production default)",
+    addEndpoints: ADD_ENDPOINTS,
+    steadyEventsPerSecond: STEADY_EVENTS_PER_SECOND,
+    pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, session timeout 6 s; sender defaults otherwise (SENDER_DELIVERY_SHARDS 16, SENDER_END_OFFSET_POLL_MS 5000 with the router's work signals); SENDER_TOPIC_REFRESH_MS 30000 (production default)",
+    shardsOverride: process.env.SENDER_DELIVERY_SHARDS ?? null,
+    endOffsetPollOverride: process.env.SENDER_END_OFFSET_POLL_MS ?? null,
   },
   runs: [] as unknown[],
 };
@@ -70,6 +84,10 @@ interface ReceiverProcess {
   url: string;
   base: string;
   stats(): Promise<{ total: number; firstAt: number | null; lastAt: number | null }>;
+  /** Longest time between two consecutive POSTs to `path` within [from, to] (epoch ms). */
+  longestGap(path: string, from: number, to: number): Promise<{ gapMs: number; at: number; arrivals: number }>;
+  /** POSTs and first arrival per path, for the paths starting with `prefix`. */
+  paths(prefix: string): Promise<Record<string, { count: number; firstAt: number }>>;
   receivedAt(eventId: string): Promise<number | null>;
   stop(): Promise<void>;
 }
@@ -86,6 +104,8 @@ async function startReceiverProcess(): Promise<ReceiverProcess> {
     url: `${base}/hooks`,
     base,
     stats: async () => (await fetch(`${base}/stats`)).json() as Promise<{ total: number; firstAt: number | null; lastAt: number | null }>,
+    longestGap: async (path, from, to) => (await fetch(`${base}/longest-gap?path=${encodeURIComponent(path)}&from=${from}&to=${to}`)).json() as Promise<{ gapMs: number; at: number; arrivals: number }>,
+    paths: async (prefix) => (await fetch(`${base}/paths?prefix=${encodeURIComponent(prefix)}`)).json() as Promise<Record<string, { count: number; firstAt: number }>>,
     receivedAt: async (eventId) => {
       const response = await fetch(`${base}/received/${encodeURIComponent(eventId)}`);
       return response.ok ? ((await response.json()) as { receivedAt: number }).receivedAt : null;
@@ -150,7 +170,8 @@ describe("endpoint scale", () => {
         const router = await startServiceProcess("router", pipeline.env, 600_000);
         processes.push(sender, router);
         run.secondsToStartSenderAndRouter = seconds(startStarted);
-        const group = `group_id="${pipeline.prefix}sender"`;
+        // Every delivery shard group's series (`<prefix>sender.delivery.<i>-of-<k>`, or `<prefix>sender` unsharded).
+        const group = `group_id="${pipeline.prefix}sender`;
         await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", group)) >= endpoints, {
           what: `the sender to be assigned ${endpoints} delivery partitions`,
           timeoutMs: 600_000,
@@ -207,6 +228,7 @@ describe("endpoint scale", () => {
           { what: "the new endpoint's first delivery", timeoutMs: 300_000, intervalMs: 250 },
         );
         run.secondsFromNewEndpointToFirstDelivery = Number(((firstAt! - addStarted) / 1000).toFixed(2));
+        if (ADD_ENDPOINTS > 0) run.addEndpointsDuringTraffic = await addEndpointsDuringTraffic(pipeline, receiver, organizations);
         console.log("endpoint scale", run);
       } finally {
         (results.runs as unknown[]).push(run);
@@ -218,6 +240,94 @@ describe("endpoint scale", () => {
     });
   }
 });
+
+/** Publishes about `perSecond` events a second to `organizations`, in turn, until stopped; returns how many. */
+function startSteadyTraffic(pipeline: Pipeline, organizations: string[], perSecond: number): { stop(): Promise<number> } {
+  const domain = topicNames(pipeline.naming).domain;
+  const perTick = Math.max(1, Math.round(perSecond / 10));
+  let next = 0;
+  let published = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = inFlight.then(async () => {
+      const prepared = await Promise.all(
+        Array.from({ length: perTick }, () =>
+          pipeline.events.prepare({ type: "compliance.decision_made", data, organizationUuid: organizations[next++ % organizations.length]!, source: "WEB_APP", partnerUuid: null }),
+        ),
+      );
+      await pipeline.producer.send(domain, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
+      published += prepared.length;
+    });
+  }, 100);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      return published;
+    },
+  };
+}
+
+/**
+ * New endpoints while events flow to the existing ones (see the file's comment). Each new
+ * endpoint gets a receiver path of its own, so its first delivery and the existing endpoints'
+ * deliveries (`/hooks`) are told apart.
+ */
+async function addEndpointsDuringTraffic(pipeline: Pipeline, receiver: ReceiverProcess, organizations: string[]): Promise<Record<string, unknown>> {
+  const countAtStart = (await receiver.paths("/hooks"))["/hooks"]?.count ?? 0;
+  const steady = startSteadyTraffic(pipeline, organizations, STEADY_EVENTS_PER_SECOND);
+  const warmupMs = 11_000;
+  await new Promise((resolve) => setTimeout(resolve, warmupMs));
+  const registrationStart = Date.now();
+  const added: Array<{ organizationUuid: string; path: string; registeredAt: number }> = [];
+  for (let index = 0; index < ADD_ENDPOINTS; index++) {
+    const path = `/new/${index}`;
+    const [config] = await registerManyEndpoints(pipeline, `${receiver.base}${path}`, 1);
+    added.push({ organizationUuid: config!.organizationUuid, path, registeredAt: Date.now() });
+  }
+  const registrationSeconds = Number(((Date.now() - registrationStart) / 1000).toFixed(2));
+  // One event every half second to each new endpoint without a delivery yet (the router drops
+  // events routed before it knew the endpoint; nothing tells a producer when it does).
+  const domain = topicNames(pipeline.naming).domain;
+  let firstAt: Record<string, { count: number; firstAt: number }> = {};
+  await waitUntil(
+    async () => {
+      firstAt = await receiver.paths("/new/");
+      const waiting = added.filter(({ path }) => !firstAt[path]);
+      if (waiting.length === 0) return true;
+      const prepared = await Promise.all(
+        waiting.map(({ organizationUuid }) => pipeline.events.prepare({ type: "compliance.decision_made", data, organizationUuid, source: "WEB_APP", partnerUuid: null })),
+      );
+      await pipeline.producer.send(domain, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
+      return false;
+    },
+    { what: `the first delivery to each of ${ADD_ENDPOINTS} new endpoints`, timeoutMs: 600_000, intervalMs: 500 },
+  );
+  const lastFirstDelivery = Math.max(...added.map(({ path }) => firstAt[path]!.firstAt));
+  // A second more of steady traffic after the last newcomer, then stop and let it drain.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const published = await steady.stop();
+  const windowEnd = lastFirstDelivery + 1_000;
+  await waitUntil(async () => ((await receiver.paths("/hooks"))["/hooks"]?.count ?? 0) - countAtStart >= published, {
+    what: `${published} steady deliveries`,
+    timeoutMs: 600_000,
+    intervalMs: 500,
+  });
+  const during = await receiver.longestGap("/hooks", registrationStart, windowEnd);
+  const beforeWindowMs = Math.min(warmupMs - 1_000, windowEnd - registrationStart);
+  const before = await receiver.longestGap("/hooks", registrationStart - beforeWindowMs, registrationStart);
+  const toFirst = added.map(({ path, registeredAt }) => Number(((firstAt[path]!.firstAt - registeredAt) / 1000).toFixed(2)));
+  const sorted = [...toFirst].sort((a, b) => a - b);
+  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!;
+  return {
+    endpoints: ADD_ENDPOINTS,
+    steadyEventsPerSecond: STEADY_EVENTS_PER_SECOND,
+    steadyEventsPublished: published,
+    secondsToRegisterAll: registrationSeconds,
+    longestGapToExistingEndpointsMs: { whileAdding: during.gapMs, beforeAdding: before.gapMs, beforeWindowMs, whileAddingWindowMs: windowEnd - registrationStart },
+    secondsFromRegistrationToFirstDelivery: { min: sorted[0], median: at(0.5), p90: at(0.9), max: sorted.at(-1), each: toFirst },
+  };
+}
 
 function seconds(since: number): number {
   return Number(((performance.now() - since) / 1000).toFixed(2));

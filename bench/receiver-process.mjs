@@ -1,19 +1,51 @@
 // A webhook receiver in a process of its own (benchmarks: the services' CPU is not shared with
 // the receiving side). Answers 200 at once to every POST and remembers when each event id first
 // arrived. GET /stats gives { total, firstAt, lastAt }; GET /received/<eventId> gives
-// { receivedAt } or 404. Prints its port as the first line of stdout.
+// { receivedAt } or 404; GET /longest-gap?path=/hooks&from=<ms>&to=<ms> gives { gapMs, at, arrivals }:
+// the longest time between two consecutive POSTs to that path within the window (its edges
+// count as arrivals, so silence at either end counts too); GET /paths?prefix=/new/ gives
+// { <path>: { count, firstAt } } for the paths POSTed to that start so. Prints its port as the first line of stdout.
 import { createServer } from "node:http";
 
 const firstArrival = new Map();
 let total = 0;
 let firstAt = null;
 let lastAt = null;
+/** Arrival times (ms) of every POST, by path. */
+const arrivalsByPath = new Map();
+
+function longestGap(path, from, to) {
+  const times = [from, ...(arrivalsByPath.get(path) ?? []).filter((at) => at >= from && at <= to), to];
+  let gapMs = 0;
+  let at = from;
+  for (let i = 1; i < times.length; i++) {
+    if (times[i] - times[i - 1] > gapMs) {
+      gapMs = times[i] - times[i - 1];
+      at = times[i - 1];
+    }
+  }
+  return { gapMs, at, arrivals: times.length - 2 };
+}
 
 const server = createServer((req, res) => {
   if (req.method === "GET") {
     if (req.url === "/stats") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ total, firstAt, lastAt }));
+      return;
+    }
+    const url = new URL(req.url ?? "/", "http://receiver");
+    if (url.pathname === "/paths") {
+      const prefix = url.searchParams.get("prefix") ?? "/";
+      const paths = {};
+      for (const [path, times] of arrivalsByPath) if (path.startsWith(prefix)) paths[path] = { count: times.length, firstAt: times[0] };
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(paths));
+      return;
+    }
+    if (url.pathname === "/longest-gap") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(longestGap(url.searchParams.get("path") ?? "/hooks", Number(url.searchParams.get("from")), Number(url.searchParams.get("to")))));
       return;
     }
     const match = /^\/received\/(.+)$/.exec(req.url ?? "");
@@ -29,6 +61,9 @@ const server = createServer((req, res) => {
     total++;
     firstAt ??= now;
     lastAt = now;
+    const path = (req.url ?? "/").split("?")[0];
+    if (!arrivalsByPath.has(path)) arrivalsByPath.set(path, []);
+    arrivalsByPath.get(path).push(now);
     try {
       const { id } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       if (typeof id === "string" && !firstArrival.has(id)) firstArrival.set(id, now);
