@@ -1,4 +1,4 @@
-import { isLegalTopicName } from "./delivery-topic.js";
+import { isLegalTopicName, topicNames, type TopicNaming } from "./delivery-topic.js";
 
 /**
  * A work signal: the delivery topics a router batch (or a sender's park) just wrote to, one
@@ -7,6 +7,11 @@ import { isLegalTopicName } from "./delivery-topic.js";
  */
 export function encodeWorkSignal(topics: Iterable<string>): Buffer {
   return Buffer.from([...new Set(topics)].join("\n"), "utf8");
+}
+
+/** The work signal naming `topics`, and the topic it is written to. */
+export function workSignalRecord(naming: TopicNaming, topics: Iterable<string>): { topic: string; value: Buffer } {
+  return { topic: topicNames(naming).workSignals, value: encodeWorkSignal(topics) };
 }
 
 export function decodeWorkSignal(value: Buffer | null): string[] {

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { encodeWorkSignal, topicNames, type TopicNaming } from "@novatrade/domain";
+import { topicNames, workSignalRecord, type TopicNaming } from "@novatrade/domain";
 import { deliveryTopicSpec } from "@novatrade/endpoint-config";
 import { consumerProbe, nextOffset, type KafkaClient, type KafkaConsumer, type KafkaProducer, type OutgoingMessage } from "@novatrade/kafka";
 import type { EventRouter } from "./event-router.js";
@@ -102,8 +102,8 @@ export class RouterService {
    * deliveries by one poll of the senders, and must never hold up routing.
    */
   #signalWork(topics: Set<string>): void {
-    const signal = { topic: topicNames(this.#deps.naming).workSignals, messages: [{ value: encodeWorkSignal(topics) }] };
-    this.#deps.producer.sendBatch([signal]).catch((error: unknown) => this.#deps.logger.warn({ err: error }, "could not send a work signal; senders find the records at their next poll"));
+    const { topic, value } = workSignalRecord(this.#deps.naming, topics);
+    this.#deps.producer.send(topic, [{ value }]).catch((error: unknown) => this.#deps.logger.warn({ err: error }, "could not send a work signal; senders find the records at their next poll"));
   }
 
   /**
