@@ -57,6 +57,13 @@ export interface ConsumerOptions {
    * a pattern.
    */
   topicRefreshIntervalMs?: number;
+  /**
+   * Lists the cluster's topics for the periodic refresh only (default: a listing of its own each
+   * time). Consumers that split one pattern between them (shards) share one listing this way:
+   * at 10,000 topics each listing is a large metadata response. A refresh asked for with
+   * `refreshSubscription()` always lists afresh.
+   */
+  periodicTopicListing?: () => Promise<string[]>;
   /** Read records of open and aborted transactions too (default false: read committed). */
   readUncommitted?: boolean;
   /** How a failing fetch or handler is retried before the consumer crashes (and restarts). */
@@ -304,7 +311,7 @@ class PatternAwareConsumer implements KafkaConsumer {
     });
     const interval = this.options.topicRefreshIntervalMs ?? DEFAULT_TOPIC_REFRESH_INTERVAL_MS;
     if (hasPattern(this.options.topics) && interval > 0) {
-      this.refreshTimer = setInterval(() => this.refreshInBackground("interval"), interval);
+      this.refreshTimer = setInterval(() => this.refreshInBackground("interval", this.options.periodicTopicListing), interval);
       // A pending refresh must not keep the process alive on its own.
       this.refreshTimer.unref();
     }
@@ -465,10 +472,14 @@ class PatternAwareConsumer implements KafkaConsumer {
   }
 
   refreshSubscription(): Promise<TopicSetChange> {
+    return this.refreshWith(() => this.deps.listTopics());
+  }
+
+  private refreshWith(listTopics: () => Promise<string[]>): Promise<TopicSetChange> {
     return this.lifecycle.run(async () => {
       const unchanged: TopicSetChange = { added: [], removed: [] };
       if (!this.runOptions || this.state === "stopped" || !hasPattern(this.options.topics)) return unchanged;
-      const topics = await this.resolve();
+      const topics = await this.resolve(listTopics);
       const change = diffTopics(this.subscribed, topics);
       // Also start when an earlier refresh failed to (nothing runs although topics match).
       const stalled = this.inner === undefined && topics.length > 0;
@@ -518,8 +529,8 @@ class PatternAwareConsumer implements KafkaConsumer {
     });
   }
 
-  private async resolve(): Promise<string[]> {
-    const topics = hasPattern(this.options.topics) ? resolveTopics(this.options.topics, await this.deps.listTopics()) : resolveTopics(this.options.topics, []);
+  private async resolve(listTopics = () => this.deps.listTopics()): Promise<string[]> {
+    const topics = hasPattern(this.options.topics) ? resolveTopics(this.options.topics, await listTopics()) : resolveTopics(this.options.topics, []);
     const filter = this.options.topicFilter;
     return filter ? topics.filter((topic) => filter(topic)) : topics;
   }
@@ -541,8 +552,8 @@ class PatternAwareConsumer implements KafkaConsumer {
     }
   }
 
-  private refreshInBackground(reason: string): void {
-    this.refreshSubscription().catch((error: unknown) =>
+  private refreshInBackground(reason: string, listTopics = () => this.deps.listTopics()): void {
+    this.refreshWith(listTopics).catch((error: unknown) =>
       this.logger.warn({ err: error, reason }, "kafka consumer topic refresh failed; will try again"),
     );
   }

@@ -163,6 +163,7 @@ export class SenderService {
     for (const endpoint of directory.all()) if (endpoint.status === "PAUSED") this.#lanes.hold(endpoint.endpointId, PAUSED);
 
     const shards = this.#deps.deliveryShards;
+    const periodicTopicListing = this.#sharedTopicListing();
     // One topic per endpoint, most of them idle: only partitions with records are fetched, and
     // the topics are split over shard groups so a new endpoint rebalances one small group.
     const delivery = createShardedConsumer(
@@ -173,6 +174,7 @@ export class SenderService {
           topicFilter: (topic) => deliveryShardOf(topic, shards) === shard,
           fromBeginning: true,
           topicRefreshIntervalMs: this.#deps.topicRefreshMs,
+          periodicTopicListing,
           readOnlyWithWork: { pollIntervalMs: this.#deps.endOffsetPollMs, inheritOffsets: (partitions) => this.#offsetsOfOtherLayouts(partitions) },
           ...this.#groupTimeouts(),
         }),
@@ -252,6 +254,26 @@ export class SenderService {
       },
       onHandlerError: () => "skip",
     });
+  }
+
+  /**
+   * One topic listing for the shards' periodic refreshes (each every `topicRefreshMs`, at times
+   * of their own): a listing younger than half that interval is reused, so 16 shards cost about
+   * two listings of every topic per interval, not 16. A new endpoint's refresh lists afresh.
+   */
+  #sharedTopicListing(): () => Promise<string[]> {
+    let last: { at: number; topics: Promise<string[]> } | null = null;
+    return () => {
+      const now = Date.now();
+      if (last && now - last.at < this.#deps.topicRefreshMs / 2) return last.topics;
+      const listing = { at: now, topics: this.#deps.kafka.admin.listTopics() };
+      last = listing;
+      // A failed listing is not reused.
+      listing.topics.catch(() => {
+        if (last === listing) last = null;
+      });
+      return listing.topics;
+    };
   }
 
   /**
