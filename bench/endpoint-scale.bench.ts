@@ -280,30 +280,34 @@ async function addEndpointsDuringTraffic(pipeline: Pipeline, receiver: ReceiverP
   await new Promise((resolve) => setTimeout(resolve, warmupMs));
   const registrationStart = Date.now();
   const added: Array<{ organizationUuid: string; path: string; registeredAt: number }> = [];
-  for (let index = 0; index < ADD_ENDPOINTS; index++) {
-    const path = `/new/${index}`;
-    const [config] = await registerManyEndpoints(pipeline, `${receiver.base}${path}`, 1);
-    added.push({ organizationUuid: config!.organizationUuid, path, registeredAt: Date.now() });
-  }
-  const registrationSeconds = Number(((Date.now() - registrationStart) / 1000).toFixed(2));
-  // One event a second to each new endpoint without a delivery yet (the router drops events
-  // routed before it knew the endpoint; nothing tells a producer when it does). Not more often:
-  // with 100 newcomers waiting, that alone would be more load than the steady traffic.
+  // One event a second to each new endpoint registered so far without a delivery yet, from the
+  // first registration on (the router drops events routed before it knew the endpoint; nothing
+  // tells a producer when it does). Not more often: with 100 newcomers waiting, that alone
+  // would be more load than the steady traffic.
   const domain = topicNames(pipeline.naming).domain;
   let firstAt: Record<string, { count: number; firstAt: number }> = {};
-  await waitUntil(
+  let registering = true;
+  const probing = waitUntil(
     async () => {
       firstAt = await receiver.paths("/new/");
       const waiting = added.filter(({ path }) => !firstAt[path]);
-      if (waiting.length === 0) return true;
+      if (waiting.length === 0) return !registering;
       const prepared = await Promise.all(
         waiting.map(({ organizationUuid }) => pipeline.events.prepare({ type: "compliance.decision_made", data, organizationUuid, source: "WEB_APP", partnerUuid: null })),
       );
       await pipeline.producer.send(domain, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
       return false;
     },
-    { what: `the first delivery to each of ${ADD_ENDPOINTS} new endpoints`, timeoutMs: 600_000, intervalMs: 1_000 },
+    { what: `the first delivery to each of ${ADD_ENDPOINTS} new endpoints`, timeoutMs: 900_000, intervalMs: 1_000 },
   );
+  for (let index = 0; index < ADD_ENDPOINTS; index++) {
+    const path = `/new/${index}`;
+    const [config] = await registerManyEndpoints(pipeline, `${receiver.base}${path}`, 1);
+    added.push({ organizationUuid: config!.organizationUuid, path, registeredAt: Date.now() });
+  }
+  registering = false;
+  const registrationSeconds = Number(((Date.now() - registrationStart) / 1000).toFixed(2));
+  await probing;
   const lastFirstDelivery = Math.max(...added.map(({ path }) => firstAt[path]!.firstAt));
   // A second more of steady traffic after the last newcomer, then stop and let it drain.
   await new Promise((resolve) => setTimeout(resolve, 1_000));
