@@ -224,6 +224,12 @@ export interface KafkaConsumer {
   topics(): string[];
   /** Matches patterns against the cluster now; re-subscribes (a rebalance) if the set changed. */
   refreshSubscription(): Promise<TopicSetChange>;
+  /**
+   * Adds topics known to exist (e.g. a new endpoint's, created before it was announced) that
+   * match the subscription, without listing the cluster's topics: at 10,000 topics a listing is
+   * a large metadata response, and one per new endpoint adds up. Re-subscribes if any is new.
+   */
+  subscribeAlso(topics: readonly string[]): Promise<TopicSetChange>;
   status(): ConsumerStatus;
   on<E extends keyof ConsumerEvents>(event: E, listener: Listener<ConsumerEvents[E]>): () => void;
   /** Waits for handlers in flight, leaves the group, closes connections. */
@@ -473,6 +479,10 @@ class PatternAwareConsumer implements KafkaConsumer {
 
   refreshSubscription(): Promise<TopicSetChange> {
     return this.refreshWith(() => this.deps.listTopics());
+  }
+
+  subscribeAlso(topics: readonly string[]): Promise<TopicSetChange> {
+    return this.refreshWith(async () => [...this.subscribed, ...topics]);
   }
 
   private refreshWith(listTopics: () => Promise<string[]>): Promise<TopicSetChange> {

@@ -37,6 +37,10 @@ function fakeShard(groupId: string) {
     checkForWork: (topics: readonly string[]) => void calls.push(`check ${topics.join(",")}`),
     topics: () => assignment.map(({ topic }) => topic),
     refreshSubscription: async () => ({ added: [], removed: [] }),
+    subscribeAlso: async (topics: readonly string[]) => {
+      calls.push(`subscribeAlso ${topics.join(",")}`);
+      return { added: [...topics], removed: [] };
+    },
     status: () => status,
     on: <E extends keyof ConsumerEvents>(event: E, listener: (payload: ConsumerEvents[E]) => void) => listeners.on(event, listener),
     disconnect: async () => void calls.push("disconnect"),
@@ -55,8 +59,9 @@ describe("sharded consumer", () => {
     consumer.seek({ topic: "b1", partition: 0, offset: "3" });
     consumer.pauseAt({ topic: "a1", partition: 0, offset: "1" });
     consumer.checkForWork(["b2", "a3"]);
+    await consumer.subscribeAlso(["a4"]);
     await consumer.commit([{ topic: "a1", partition: 0, offset: "5" }]);
-    expect(shards[0]!.calls).toEqual(["pause a1,a2", "pauseAt a1", "check a3", "commit a1"]);
+    expect(shards[0]!.calls).toEqual(["pause a1,a2", "pauseAt a1", "check a3", "subscribeAlso a4", "commit a1"]);
     expect(shards[1]!.calls).toEqual(["pause b1", "seek b1", "check b2"]);
     expect(consumer.shardOf("b9").groupId).toBe("g.1");
   });

@@ -96,6 +96,10 @@ export function createShardedConsumer(
       for (const [shard, part] of byShard(topics.map((topic) => ({ topic })))) shard.checkForWork(part.map(({ topic }) => topic));
     },
     topics: () => shards.flatMap((shard) => shard.topics()).sort(),
+    async subscribeAlso(topics: readonly string[]): Promise<TopicSetChange> {
+      const changes = await Promise.all([...byShard(topics.map((topic) => ({ topic })))].map(([shard, part]) => shard.subscribeAlso(part.map(({ topic }) => topic))));
+      return { added: changes.flatMap(({ added }) => added), removed: changes.flatMap(({ removed }) => removed) };
+    },
     async refreshSubscription(): Promise<TopicSetChange> {
       const changes = await Promise.all(shards.map((shard) => shard.refreshSubscription()));
       return { added: changes.flatMap(({ added }) => added), removed: changes.flatMap(({ removed }) => removed) };

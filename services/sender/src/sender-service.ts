@@ -123,8 +123,8 @@ export class SenderService {
   #delivery: ShardedConsumer | null = null;
   /** Reads the router's work signals (a group of this process's own: every sender sees every signal). */
   #workSignals: KafkaConsumer | null = null;
-  /** Shards whose subscription is refreshed soon (a new endpoint's topic is in them). */
-  readonly #shardsToRefresh = new Set<KafkaConsumer>();
+  /** New endpoints' topics subscribed to soon (gathered for a moment). */
+  readonly #topicsToAdd = new Set<string>();
   readonly #gates: Partial<Record<DeliverySource, PartitionGate>> = {};
   readonly #committers: Partial<Record<DeliverySource, OffsetCommitter>> = {};
   /** Endpoints seen in deliveries but not (yet) in the directory, since when (epoch ms). */
@@ -570,23 +570,22 @@ export class SenderService {
 
   /**
    * A new endpoint's topic is picked up now rather than at the next periodic refresh, by its
-   * shard only: the other shards' groups do not rebalance. New endpoints in quick succession
-   * (a bulk registration) are gathered for 200 ms into one re-subscription per shard.
+   * shard only: the other shards' groups do not rebalance. The topic is named, not looked for
+   * (it is created before the endpoint is announced; the periodic refresh catches one that was
+   * not). New endpoints in quick succession (a bulk registration) are gathered for 200 ms into
+   * one re-subscription per shard.
    */
   #refreshSubscriptionSoon(topic: string): void {
-    const shard = this.#delivery?.shardOf(topic);
-    if (shard) this.#shardsToRefresh.add(shard);
+    this.#topicsToAdd.add(topic);
     if (this.#refreshPending) return;
     this.#refreshPending = true;
     setTimeout(() => {
       this.#refreshPending = false;
-      const shards = [...this.#shardsToRefresh];
-      this.#shardsToRefresh.clear();
-      for (const consumer of shards) {
-        consumer.refreshSubscription().catch((error: unknown) => {
-          this.#deps.logger.warn({ err: error, groupId: consumer.groupId }, "could not refresh the delivery topic subscription");
-        });
-      }
+      const topics = [...this.#topicsToAdd];
+      this.#topicsToAdd.clear();
+      this.#delivery?.subscribeAlso(topics).catch((error: unknown) => {
+        this.#deps.logger.warn({ err: error }, "could not subscribe to new delivery topics; the periodic refresh will");
+      });
     }, 200).unref();
   }
 
