@@ -22,8 +22,8 @@ import { waitUntil } from "../test/support/wait-until.js";
  *
  * BENCH_ENDPOINT_SCALE=10,1000 (default 10,1000,5000,10000) picks the sizes;
  * BENCH_ENDPOINT_SCALE_EVENTS (default 6000) the events; BENCH_IDLE_WINDOW_MS (default 10000)
- * how long idle CPU is measured. BENCH_CPU_PROF_DIR=<dir> runs the sender with `node --cpu-prof`
- * and stops it with SIGTERM (the profile is written at exit) instead of SIGKILL.
+ * how long idle CPU is measured. BENCH_CPU_PROF_DIR=<dir> runs the sender and the router with `node --cpu-prof`
+ * and stops them with SIGTERM (the profile is written at exit) instead of SIGKILL.
  *
  * Then, per N, new endpoints while events flow: BENCH_ADD_ENDPOINTS (default 100; 0 skips it)
  * endpoints registered one after the other (topic, then configuration, as the admin API does)
@@ -167,7 +167,7 @@ describe("endpoint scale", () => {
         const startStarted = performance.now();
         const profiling = CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`] : [];
         const sender = await startServiceProcess("sender", pipeline.env, 600_000, profiling);
-        const router = await startServiceProcess("router", pipeline.env, 600_000);
+        const router = await startServiceProcess("router", pipeline.env, 600_000, profiling);
         processes.push(sender, router);
         run.secondsToStartSenderAndRouter = seconds(startStarted);
         // Every delivery shard group's series (`<prefix>sender.delivery.<i>-of-<k>`, or `<prefix>sender` unsharded).
@@ -232,7 +232,7 @@ describe("endpoint scale", () => {
         console.log("endpoint scale", run);
       } finally {
         (results.runs as unknown[]).push(run);
-        await Promise.all(processes.map((process) => (CPU_PROF_DIR && process.name === "sender" ? process.stop() : process.kill())));
+        await Promise.all(processes.map((process) => (CPU_PROF_DIR ? process.stop() : process.kill())));
         await receiver.stop();
         run.topicsDeleted = await deletePipelineTopics(pipeline);
         await pipeline.close();
