@@ -2,15 +2,16 @@ import path from "node:path";
 import { afterAll, describe, test } from "vitest";
 import { randomUUID } from "node:crypto";
 import { sampleEvent } from "@novatrade/event-codec";
+import { topicNames } from "@novatrade/domain";
 import { deletePipelineTopics, registerManyEndpoints } from "../test/support/many-endpoints.js";
-import { startPipeline } from "../test/support/pipeline.js";
+import { startPipeline, type Pipeline } from "../test/support/pipeline.js";
 import { freePort } from "../test/support/process-tree.js";
 import { startServiceProcess, type ServiceProcess } from "../test/support/service-process.js";
 import { waitUntil } from "../test/support/wait-until.js";
 import { publishSpread } from "./support/dispatcher.js";
 import { PRODUCTION_TOPIC_REFRESH, benchResults, percent, seconds } from "./support/endpoint-scale-harness.js";
-import { brokerPid, cpuSeconds, metric, rssMiB } from "./support/process-stats.js";
-import { startReceiverProcess } from "./support/receiver-process.js";
+import { brokerPid, cpuSeconds, rssMiB, scrapeMetrics, sumOf } from "./support/process-stats.js";
+import { startReceiverProcess, type ReceiverProcess } from "./support/receiver-process.js";
 
 /**
  * Issue 7, endpoint scale: N endpoints in N organizations, one delivery topic each, events
@@ -21,20 +22,40 @@ import { startReceiverProcess } from "./support/receiver-process.js";
  *
  * BENCH_ENDPOINT_SCALE=10,1000 (default 10,1000,5000,10000) picks the sizes;
  * BENCH_ENDPOINT_SCALE_EVENTS (default 6000) the events; BENCH_IDLE_WINDOW_MS (default 10000)
- * how long idle CPU is measured. BENCH_CPU_PROF_DIR=<dir> runs the sender with `node --cpu-prof`
- * and stops it with SIGTERM (the profile is written at exit) instead of SIGKILL.
+ * how long idle CPU is measured. BENCH_CPU_PROF_DIR=<dir> runs the sender and the router with `node --cpu-prof`
+ * and stops them with SIGTERM (the profile is written at exit) instead of SIGKILL.
+ *
+ * Then, per N, new endpoints while events flow: BENCH_ADD_ENDPOINTS (default 100; 0 skips it)
+ * endpoints registered one after the other (topic, then configuration, as the admin API does)
+ * while BENCH_STEADY_EVENTS_PER_SECOND (default 100) events a second go to the existing ones.
+ * Reported: the longest gap between two deliveries to the existing endpoints while the new ones
+ * are picked up (a stall: a rebalance stops every partition of the group it happens in), the
+ * same for as long a window just before (what the machine's noise alone gives), and each new
+ * endpoint's time from its registration to its first delivery.
  */
 const SIZES = (process.env.BENCH_ENDPOINT_SCALE ?? "10,1000,5000,10000").split(",").map((size) => Number(size.trim()));
 const EVENTS = Number(process.env.BENCH_ENDPOINT_SCALE_EVENTS ?? 6_000);
 const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 10_000);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
+const ADD_ENDPOINTS = Number(process.env.BENCH_ADD_ENDPOINTS ?? 100);
+const STEADY_EVENTS_PER_SECOND = Number(process.env.BENCH_STEADY_EVENTS_PER_SECOND ?? 100);
 const data = sampleEvent("compliance.decision_made").data;
 
 const results = benchResults("endpoint-scale", {
   events: EVENTS,
   idleWindowMs: IDLE_WINDOW_MS,
-  pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, SENDER_END_OFFSET_POLL_MS 250, session timeout 6 s; SENDER_TOPIC_REFRESH_MS 30000 (production default)",
+  addEndpoints: ADD_ENDPOINTS,
+  steadyEventsPerSecond: STEADY_EVENTS_PER_SECOND,
+  pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, session timeout 6 s; sender defaults otherwise (SENDER_DELIVERY_SHARDS 16, SENDER_END_OFFSET_POLL_MS 5000 with the router's work signals); SENDER_TOPIC_REFRESH_MS 30000 (production default)",
+  shardsOverride: process.env.SENDER_DELIVERY_SHARDS ?? null,
+  endOffsetPollOverride: process.env.SENDER_END_OFFSET_POLL_MS ?? null,
 });
+
+/** The sender's delivery partitions (every delivery shard group's series), optionally in one work state. */
+async function deliveryPartitions(opsPort: number, prefix: string, state?: "active"): Promise<number> {
+  const series = (await scrapeMetrics(opsPort)).filter((one) => one.labels.group_id?.startsWith(`${prefix}sender`));
+  return sumOf(series, "novatrade_kafka_consumer_work_partitions", state ? { state } : {});
+}
 
 describe("endpoint scale", () => {
   afterAll(() => results.write());
@@ -54,11 +75,11 @@ describe("endpoint scale", () => {
         const startStarted = performance.now();
         const profiling = CPU_PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`] : [];
         const sender = await startServiceProcess("sender", pipeline.env, 600_000, profiling);
-        const router = await startServiceProcess("router", pipeline.env, 600_000);
+        const router = await startServiceProcess("router", pipeline.env, 600_000, profiling);
         processes.push(sender, router);
         run.secondsToStartSenderAndRouter = seconds(startStarted);
-        const group = { group_id: `${pipeline.prefix}sender` };
-        await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", group)) >= endpoints, {
+        // Every delivery shard group's series (`<prefix>sender.delivery.<i>-of-<k>`, or `<prefix>sender` unsharded).
+        await waitUntil(async () => (await deliveryPartitions(senderOpsPort, pipeline.prefix)) >= endpoints, {
           what: `the sender to be assigned ${endpoints} delivery partitions`,
           timeoutMs: 600_000,
           intervalMs: 500,
@@ -66,7 +87,7 @@ describe("endpoint scale", () => {
         run.secondsUntilSenderAssignedAll = seconds(startStarted);
 
         // Idle: every endpoint without work. CPU of sender and broker over the window.
-        await waitUntil(async () => (await metric(senderOpsPort, "novatrade_kafka_consumer_work_partitions", { ...group, state: "active" })) === 0, {
+        await waitUntil(async () => (await deliveryPartitions(senderOpsPort, pipeline.prefix, "active")) === 0, {
           what: "no delivery partition active",
           timeoutMs: 120_000,
           intervalMs: 500,
@@ -114,14 +135,108 @@ describe("endpoint scale", () => {
           { what: "the new endpoint's first delivery", timeoutMs: 300_000, intervalMs: 250 },
         );
         run.secondsFromNewEndpointToFirstDelivery = Number(((firstAt! - addStarted) / 1000).toFixed(2));
+        if (ADD_ENDPOINTS > 0) run.addEndpointsDuringTraffic = await addEndpointsDuringTraffic(pipeline, receiver, organizations);
         console.log("endpoint scale", run);
       } finally {
         results.runs.push(run);
-        await Promise.all(processes.map((process) => (CPU_PROF_DIR && process.name === "sender" ? process.stop() : process.kill())));
+        await Promise.all(processes.map((process) => (CPU_PROF_DIR ? process.stop() : process.kill())));
         await receiver.stop();
         run.topicsDeleted = await deletePipelineTopics(pipeline);
         await pipeline.close();
       }
-    });
+    }, 3_600_000); // 10,000 endpoints and 100 added one by one take longer than the bench project's default
   }
 });
+
+/** Publishes about `perSecond` events a second to `organizations`, in turn, until stopped; returns how many. */
+function startSteadyTraffic(pipeline: Pipeline, organizations: string[], perSecond: number): { stop(): Promise<number> } {
+  const domain = topicNames(pipeline.naming).domain;
+  const perTick = Math.max(1, Math.round(perSecond / 10));
+  let next = 0;
+  let published = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = inFlight.then(async () => {
+      const prepared = await Promise.all(
+        Array.from({ length: perTick }, () =>
+          pipeline.events.prepare({ type: "compliance.decision_made", data, organizationUuid: organizations[next++ % organizations.length]!, source: "WEB_APP", partnerUuid: null }),
+        ),
+      );
+      await pipeline.producer.send(domain, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
+      published += prepared.length;
+    });
+  }, 100);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      return published;
+    },
+  };
+}
+
+/**
+ * New endpoints while events flow to the existing ones (see the file's comment). Each new
+ * endpoint gets a receiver path of its own, so its first delivery and the existing endpoints'
+ * deliveries (`/hooks`) are told apart.
+ */
+async function addEndpointsDuringTraffic(pipeline: Pipeline, receiver: ReceiverProcess, organizations: string[]): Promise<Record<string, unknown>> {
+  const countAtStart = (await receiver.paths("/hooks"))["/hooks"]?.count ?? 0;
+  const steady = startSteadyTraffic(pipeline, organizations, STEADY_EVENTS_PER_SECOND);
+  const warmupMs = 11_000;
+  await new Promise((resolve) => setTimeout(resolve, warmupMs));
+  const registrationStart = Date.now();
+  const added: Array<{ organizationUuid: string; path: string; registeredAt: number }> = [];
+  // One event a second to each new endpoint registered so far without a delivery yet, from the
+  // first registration on (the router drops events routed before it knew the endpoint; nothing
+  // tells a producer when it does). Not more often: with 100 newcomers waiting, that alone
+  // would be more load than the steady traffic.
+  const domain = topicNames(pipeline.naming).domain;
+  let firstAt: Record<string, { count: number; firstAt: number }> = {};
+  let registering = true;
+  const probing = waitUntil(
+    async () => {
+      firstAt = await receiver.paths("/new/");
+      const waiting = added.filter(({ path }) => !firstAt[path]);
+      if (waiting.length === 0) return !registering;
+      const prepared = await Promise.all(
+        waiting.map(({ organizationUuid }) => pipeline.events.prepare({ type: "compliance.decision_made", data, organizationUuid, source: "WEB_APP", partnerUuid: null })),
+      );
+      await pipeline.producer.send(domain, prepared.map(({ key, value, headers }) => ({ key, value, headers })));
+      return false;
+    },
+    { what: `the first delivery to each of ${ADD_ENDPOINTS} new endpoints`, timeoutMs: 900_000, intervalMs: 1_000 },
+  );
+  for (let index = 0; index < ADD_ENDPOINTS; index++) {
+    const path = `/new/${index}`;
+    const [config] = await registerManyEndpoints(pipeline, `${receiver.base}${path}`, 1);
+    added.push({ organizationUuid: config!.organizationUuid, path, registeredAt: Date.now() });
+  }
+  registering = false;
+  const registrationSeconds = Number(((Date.now() - registrationStart) / 1000).toFixed(2));
+  await probing;
+  const lastFirstDelivery = Math.max(...added.map(({ path }) => firstAt[path]!.firstAt));
+  // A second more of steady traffic after the last newcomer, then stop and let it drain.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const published = await steady.stop();
+  const windowEnd = lastFirstDelivery + 1_000;
+  await waitUntil(async () => ((await receiver.paths("/hooks"))["/hooks"]?.count ?? 0) - countAtStart >= published, {
+    what: `${published} steady deliveries`,
+    timeoutMs: 600_000,
+    intervalMs: 500,
+  });
+  const during = await receiver.longestGap("/hooks", registrationStart, windowEnd);
+  const beforeWindowMs = Math.min(warmupMs - 1_000, windowEnd - registrationStart);
+  const before = await receiver.longestGap("/hooks", registrationStart - beforeWindowMs, registrationStart);
+  const toFirst = added.map(({ path, registeredAt }) => Number(((firstAt[path]!.firstAt - registeredAt) / 1000).toFixed(2)));
+  const sorted = [...toFirst].sort((a, b) => a - b);
+  const at = (share: number) => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]!;
+  return {
+    endpoints: ADD_ENDPOINTS,
+    steadyEventsPerSecond: STEADY_EVENTS_PER_SECOND,
+    steadyEventsPublished: published,
+    secondsToRegisterAll: registrationSeconds,
+    longestGapToExistingEndpointsMs: { whileAdding: during.gapMs, beforeAdding: before.gapMs, beforeWindowMs, whileAddingWindowMs: windowEnd - registrationStart },
+    secondsFromRegistrationToFirstDelivery: { min: sorted[0], median: at(0.5), p90: at(0.9), max: sorted.at(-1), each: toFirst },
+  };
+}

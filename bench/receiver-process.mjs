@@ -13,6 +13,10 @@
 //   GET /stats                      { total, unique, refused, hanging (now), hung (ever), firstAt, lastAt }
 //   GET /received/<eventId>         { receivedAt } (first arrival) or 404
 //   GET /arrivals                   [eventId, firstArrivalAt, count] for every event id (count > 1: duplicates)
+//   GET /longest-gap?path=/hooks&from=<ms>&to=<ms>
+//        { gapMs, at, arrivals }: the longest time between two consecutive 2xx POSTs to that path
+//        within the window (its edges count as arrivals, so silence at either end counts too)
+//   GET /paths?prefix=/new/          { <path>: { count, firstAt } } for the paths POSTed to that start so
 //   GET /summary?by=arrival|created&from=<ms>&to=<ms>
 //        per group, over the 2xx deliveries whose arrival (or creation) time is in [from, to):
 //        { deliveries, firstArrivalAt, lastArrivalAt, latencyMs: { p50, p95, p99, max } }
@@ -30,6 +34,27 @@ let hanging = 0;
 let hung = 0;
 let firstAt = null;
 let lastAt = null;
+/** Arrival times (ms) of every 2xx POST, by path. */
+const arrivalsByPath = new Map();
+
+function longestGap(path, from, to) {
+  const times = [from, ...(arrivalsByPath.get(path) ?? []).filter((at) => at >= from && at <= to), to];
+  let gapMs = 0;
+  let at = from;
+  for (let i = 1; i < times.length; i++) {
+    if (times[i] - times[i - 1] > gapMs) {
+      gapMs = times[i] - times[i - 1];
+      at = times[i - 1];
+    }
+  }
+  return { gapMs, at, arrivals: times.length - 2 };
+}
+
+function paths(prefix) {
+  const out = {};
+  for (const [path, times] of arrivalsByPath) if (path.startsWith(prefix)) out[path] = { count: times.length, firstAt: times[0] };
+  return out;
+}
 
 function json(res, status, body) {
   res.writeHead(status, { "content-type": "application/json" });
@@ -72,6 +97,10 @@ const server = createServer((req, res) => {
   if (req.method === "GET") {
     if (url.pathname === "/stats") return json(res, 200, { total, unique: firstArrival.size, refused, hanging, hung, firstAt, lastAt });
     if (url.pathname === "/summary") return json(res, 200, summary(url.searchParams));
+    if (url.pathname === "/longest-gap") {
+      return json(res, 200, longestGap(url.searchParams.get("path") ?? "/hooks", Number(url.searchParams.get("from")), Number(url.searchParams.get("to"))));
+    }
+    if (url.pathname === "/paths") return json(res, 200, paths(url.searchParams.get("prefix") ?? "/"));
     if (url.pathname === "/arrivals") return json(res, 200, [...firstArrival].map(([id, at]) => [id, at, arrivalCount.get(id)]));
     const match = /^\/received\/(.+)$/.exec(url.pathname);
     const receivedAt = match ? firstArrival.get(decodeURIComponent(match[1])) : undefined;
@@ -99,6 +128,8 @@ const server = createServer((req, res) => {
     total++;
     firstAt ??= now;
     lastAt = now;
+    if (!arrivalsByPath.has(url.pathname)) arrivalsByPath.set(url.pathname, []);
+    arrivalsByPath.get(url.pathname).push(now);
     try {
       const { id, createdAt } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       if (typeof id === "string") {

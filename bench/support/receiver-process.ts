@@ -49,6 +49,10 @@ export interface ReceiverProcess {
   summary(by: "arrival" | "created", from: number, to: number): Promise<Record<string, GroupSummary>>;
   /** Every event id answered 2xx: when it first arrived and how many times (duplicates: > 1). */
   arrivals(): Promise<Map<string, { firstAt: number; count: number }>>;
+  /** The longest silence between 2xx POSTs to `path` within [from, to] (the edges count). */
+  longestGap(path: string, from: number, to: number): Promise<{ gapMs: number; at: number; arrivals: number }>;
+  /** The paths POSTed to that start with `prefix`: how many times, and when first. */
+  paths(prefix: string): Promise<Record<string, { count: number; firstAt: number }>>;
   pid: number;
   stop(): Promise<void>;
 }
@@ -72,6 +76,8 @@ export async function startReceiverProcess(): Promise<ReceiverProcess> {
       return response.ok ? ((await response.json()) as { receivedAt: number }).receivedAt : null;
     },
     summary: (by, from, to) => get(`/summary?by=${by}&from=${from}&to=${to}`),
+    longestGap: (path, from, to) => get(`/longest-gap?path=${encodeURIComponent(path)}&from=${from}&to=${to}`),
+    paths: (prefix) => get(`/paths?prefix=${encodeURIComponent(prefix)}`),
     arrivals: async () => new Map((await get<Array<[string, number, number]>>("/arrivals")).map(([id, firstAt, count]) => [id, { firstAt, count }])),
     pid: child.pid!,
     stop: async () => {

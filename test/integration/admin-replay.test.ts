@@ -92,7 +92,7 @@ describe("replay of a time range", () => {
     const after = await publishKyc(3);
     await receiver.waitForRequests(12, 60_000);
     const topic = deliveryTopic(pipeline.naming, endpointId);
-    const senderGroup = `${pipeline.prefix}sender`;
+    const senderGroup = pipeline.sender!.service.deliveryGroupIdOf(topic);
     const committedBefore = await pipeline.kafka.admin.fetchGroupOffsets(senderGroup, [topic]);
 
     const started = await apiClient(admin.url, keyA)("POST", "/v1/replays", { kind: "range", endpointId, from: new Date(from).toISOString(), to: new Date(to).toISOString() });

@@ -132,14 +132,14 @@ describe("sender faults (real broker, registry, loopback receivers)", () => {
           return records.encode(name, value);
         },
       });
-    await withSender({ wrapRecords });
+    const sender = await withSender({ wrapRecords });
     const receiver = await gated(() => ({ status: 200 }));
     const organizationUuid = randomUUID();
     const { config } = await pipeline.addEndpoint({ organizationUuid, url: receiver.url, eventTypes: ["kyc.*"] });
     const eventId = await pipeline.publish({ type: "kyc.vies_check_failed", organizationUuid, data });
 
     await pipeline.outcomes.waitFor((list) => list.some((outcome) => outcome.eventId === eventId && outcome.result === "SUCCEEDED"), "the SUCCEEDED outcome", 30_000);
-    await waitUntil(() => committedToEnd(pipeline, `${pipeline.prefix}sender`, deliveryTopic(pipeline.naming, config.endpointId)), { what: "the delivery topic committed" });
+    await waitUntil(() => committedToEnd(pipeline, sender.service.deliveryGroupIdOf(deliveryTopic(pipeline.naming, config.endpointId)), deliveryTopic(pipeline.naming, config.endpointId)), { what: "the delivery topic committed" });
     expect(failures).toBeLessThan(0);
     expect(receiver.requests).toHaveLength(1);
   });

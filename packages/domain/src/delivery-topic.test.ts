@@ -27,11 +27,12 @@ describe("topicNames", () => {
         endpointConfig: "novatrade.webhooks.endpoint-config",
         deliveryOutcome: "novatrade.webhooks.delivery-outcomes",
         deadLetter: "novatrade.webhooks.dead-letter",
+        workSignals: "novatrade.webhooks.work-signals",
       },
     ],
     [
       { prefix: "t1-", domainTopic: "novatrade.domain-events" },
-      { domain: "novatrade.domain-events", endpointConfig: "t1-endpoint-config", deliveryOutcome: "t1-delivery-outcomes", deadLetter: "t1-dead-letter" },
+      { domain: "novatrade.domain-events", endpointConfig: "t1-endpoint-config", deliveryOutcome: "t1-delivery-outcomes", deadLetter: "t1-dead-letter", workSignals: "t1-work-signals" },
     ],
   ])("%j", (n, expected) => {
     expect(topicNames(n)).toEqual(expected);

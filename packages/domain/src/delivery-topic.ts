@@ -62,6 +62,11 @@ export interface FixedTopicNames {
   deliveryOutcome: string;
   /** Undecodable or invalid input, with the reason. */
   deadLetter: string;
+  /**
+   * Which delivery topics just got records (a record per routed batch, naming them): wakes the
+   * senders at once, so they need not poll every endpoint's end offsets often.
+   */
+  workSignals: string;
 }
 
 export function topicNames(naming: TopicNaming): FixedTopicNames {
@@ -71,6 +76,7 @@ export function topicNames(naming: TopicNaming): FixedTopicNames {
     endpointConfig: `${prefix}endpoint-config`,
     deliveryOutcome: `${prefix}delivery-outcomes`,
     deadLetter: `${prefix}dead-letter`,
+    workSignals: `${prefix}work-signals`,
   };
 }
 

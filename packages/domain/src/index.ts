@@ -12,3 +12,5 @@ export * from "./address-guard.js";
 export * from "./history-partitions.js";
 export * from "./auto-pause-event.js";
 export * from "./compliance-rollup.js";
+export * from "./delivery-shards.js";
+export * from "./work-signal.js";

@@ -49,6 +49,8 @@ export function pipelineTopicSpecs(options: PipelineTopicOptions): TopicSpec[] {
     // A dead letter keeps the original record whole: a domain record near the broker's 1 MiB
     // limit plus the dead letter's own fields must still fit.
     { topic: names.deadLetter, partitions: options.partitions, config: { ...retention(31), "max.message.bytes": String(DEAD_LETTER_MAX_RECORD_BYTES) } },
+    // One partition: every sender reads every signal. A signal is useful for a second; an hour is plenty.
+    { topic: names.workSignals, partitions: 1, config: { "retention.ms": String(60 * 60 * 1000) } },
     ...retryTiers(options.retrySchedule).map((delayMs) => retryTopicSpec(options.naming, delayMs, options.partitions)),
   ];
 }

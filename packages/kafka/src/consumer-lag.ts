@@ -7,6 +7,11 @@ export interface LaggingGroup {
   groupId: string;
   /** The group's topics: a regular expression over every topic (a pattern subscription) or names. */
   topics: RegExp | readonly string[];
+  /**
+   * The group that commits each topic, when its topics are split over several groups (the
+   * sender's shards); `groupId` is then only the label the lag is reported under.
+   */
+  groupIdOf?: (topic: string) => string;
 }
 
 /** Messages behind per group and topic kind. */
@@ -84,7 +89,7 @@ export function startConsumerLagReader(options: ConsumerLagReaderOptions): Consu
       // The group's OffsetFetch names every partition of its topics, committed or not; their
       // ends and starts then come in one ListOffsets per broker each, however many endpoint
       // topics there are (one request per topic took seconds at 10,000 endpoints).
-      const committed = await admin.fetchGroupOffsets(group.groupId, topics);
+      const committed = await committedOffsets(admin, group, topics);
       const selection = new Map<string, number[]>();
       for (const row of committed) selection.set(row.topic, [...(selection.get(row.topic) ?? []), row.partition]);
       const selected = [...selection].map(([topic, partitions]) => ({ topic, partitions }));
@@ -115,6 +120,15 @@ export function startConsumerLagReader(options: ConsumerLagReaderOptions): Consu
   timer.unref();
   tick();
   return { read, stop: () => clearInterval(timer) };
+}
+
+async function committedOffsets(admin: Pick<KafkaAdmin, "fetchGroupOffsets">, group: LaggingGroup, topics: string[]) {
+  const groupIdOf = group.groupIdOf;
+  if (!groupIdOf) return admin.fetchGroupOffsets(group.groupId, topics);
+  const byGroup = new Map<string, string[]>();
+  for (const topic of topics) byGroup.set(groupIdOf(topic), [...(byGroup.get(groupIdOf(topic)) ?? []), topic]);
+  const parts = await Promise.all([...byGroup].map(([groupId, ofGroup]) => admin.fetchGroupOffsets(groupId, ofGroup)));
+  return parts.flat();
 }
 
 function existingOr<T>(registry: Registry, name: string, create: () => T): T {

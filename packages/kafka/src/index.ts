@@ -20,6 +20,8 @@ export type {
   KafkaConsumer,
   MessageContext,
   RunOptions,
+  InheritedOffset,
+  WorkGateOptions,
 } from "./kafka-consumer.js";
 export type { ConsumerEvents } from "./consumer-events.js";
 export { KafkaError } from "./kafka-error.js";
@@ -40,3 +42,4 @@ export { chunkTopicMessages, MAX_PRODUCE_REQUEST_BYTES, type TopicMessages } fro
 export { offsetRangeByTime, rangeSize, readTopicRanges, type PartitionRange, type ReadRangeOptions } from "./range-reader.js";
 export { startConsumerLagReader, sumLagByKind, type ConsumerLagReader, type ConsumerLagReaderOptions, type LagByKind, type LaggingGroup, type PartitionLagInput } from "./consumer-lag.js";
 export { consumerProbe } from "./consumer-probe.js";
+export { createShardedConsumer, type ShardedConsumer } from "./sharded-consumer.js";

@@ -97,6 +97,8 @@ export interface KafkaAdmin {
   /** Replay: moves an idle group on `topics` back (or forward) to `timestampMs`. Returns what it set. */
   resetGroupOffsetsToTimestamp(groupId: string, topics: string[], timestampMs: number): Promise<TopicPartitionOffset[]>;
   describeGroup(groupId: string): Promise<GroupDescription>;
+  /** Ids of every consumer group the cluster knows. */
+  listGroups(): Promise<string[]>;
   /** Deletes idle groups and their committed offsets; ignores groups that do not exist. */
   deleteGroups(groupIds: string[]): Promise<void>;
   disconnect(): Promise<void>;
@@ -277,6 +279,10 @@ class Admin implements KafkaAdmin {
         })),
       };
     });
+  }
+
+  async listGroups(): Promise<string[]> {
+    return this.call("list groups", async (admin) => (await admin.listGroups()).groups.map(({ groupId }) => groupId));
   }
 
   async deleteGroups(groupIds: string[]): Promise<void> {

@@ -22,6 +22,11 @@ export interface ConsumerOptions {
    */
   topics: TopicSelector[];
   /**
+   * Keeps only the matched topics this returns true for (e.g. one shard of the endpoint topics,
+   * several consumers splitting one pattern between their groups).
+   */
+  topicFilter?: (topic: string) => boolean;
+  /**
    * Where a partition without a committed offset starts: the earliest offset (true) or the
    * latest (false, the default). Topics that appear after the consumer started always start at
    * the earliest offset: everything in them is newer than the subscription.
@@ -52,6 +57,13 @@ export interface ConsumerOptions {
    * a pattern.
    */
   topicRefreshIntervalMs?: number;
+  /**
+   * Lists the cluster's topics for the periodic refresh only (default: a listing of its own each
+   * time). Consumers that split one pattern between them (shards) share one listing this way:
+   * at 10,000 topics each listing is a large metadata response. A refresh asked for with
+   * `refreshSubscription()` always lists afresh.
+   */
+  periodicTopicListing?: () => Promise<string[]>;
   /** Read records of open and aborted transactions too (default false: read committed). */
   readUncommitted?: boolean;
   /** How a failing fetch or handler is retried before the consumer crashes (and restarts). */
@@ -72,8 +84,32 @@ export interface ConsumerOptions {
    * if it has work and the caller did not pause it. A record reaches the handler within about
    * one poll interval after it is written.
    */
-  readOnlyWithWork?: { pollIntervalMs: number };
+  readOnlyWithWork?: WorkGateOptions;
 }
+
+/** A committed offset some other group holds for a partition (null: none). */
+export interface InheritedOffset {
+  topic: string;
+  partition: number;
+  offset: string | null;
+}
+
+export interface WorkGateOptions {
+  /**
+   * How often the end offsets of every assigned partition are polled, in milliseconds. With
+   * `checkForWork` called when records are written (a signal), this is only the safety net for
+   * writes nobody signalled.
+   */
+  pollIntervalMs: number;
+  /**
+   * Where a partition this group never committed starts when another group did: asked at a
+   * group join for those partitions, before they are first read; the group reads from the
+   * offset returned (not null), else from `fromBeginning`. Lets a consumer take over topics
+   * from a group it replaces (the sender's shard layout changed).
+   */
+  inheritOffsets?: (partitions: PartitionRef[]) => Promise<InheritedOffset[]>;
+}
+
 
 /** What to do with an error a handler threw. */
 export type HandlerErrorDecision =
@@ -178,10 +214,22 @@ export interface KafkaConsumer {
    * by the caller). Null without the work gate.
    */
   workPartitions(): { active: number; idle: number; fetching: number } | null;
+  /**
+   * With `readOnlyWithWork`: records were (probably) just written to these topics; reads their
+   * assigned partitions' end offsets now instead of at the next poll. Topics not assigned to this
+   * member are ignored. Calls made while one is in flight are merged into the next.
+   */
+  checkForWork(topics: readonly string[]): void;
   /** Topics currently subscribed (patterns resolved). */
   topics(): string[];
   /** Matches patterns against the cluster now; re-subscribes (a rebalance) if the set changed. */
   refreshSubscription(): Promise<TopicSetChange>;
+  /**
+   * Adds topics known to exist (e.g. a new endpoint's, created before it was announced) that
+   * match the subscription, without listing the cluster's topics: at 10,000 topics a listing is
+   * a large metadata response, and one per new endpoint adds up. Re-subscribes if any is new.
+   */
+  subscribeAlso(topics: readonly string[]): Promise<TopicSetChange>;
   status(): ConsumerStatus;
   on<E extends keyof ConsumerEvents>(event: E, listener: Listener<ConsumerEvents[E]>): () => void;
   /** Waits for handlers in flight, leaves the group, closes connections. */
@@ -230,6 +278,9 @@ class PatternAwareConsumer implements KafkaConsumer {
   private workPolling = false;
   private joins = 0;
   private lastWorkPollFailure = 0;
+  /** Topics `checkForWork` was asked about and not yet checked, and whether a check runs. */
+  private readonly workToCheck = new Set<string>();
+  private workChecking = false;
 
   constructor(
     private readonly options: ConsumerOptions,
@@ -266,7 +317,7 @@ class PatternAwareConsumer implements KafkaConsumer {
     });
     const interval = this.options.topicRefreshIntervalMs ?? DEFAULT_TOPIC_REFRESH_INTERVAL_MS;
     if (hasPattern(this.options.topics) && interval > 0) {
-      this.refreshTimer = setInterval(() => this.refreshInBackground("interval"), interval);
+      this.refreshTimer = setInterval(() => this.refreshInBackground("interval", this.options.periodicTopicListing), interval);
       // A pending refresh must not keep the process alive on its own.
       this.refreshTimer.unref();
     }
@@ -391,11 +442,54 @@ class PatternAwareConsumer implements KafkaConsumer {
     return { ...counts, fetching };
   }
 
+  checkForWork(topics: readonly string[]): void {
+    if (!this.work) return;
+    for (const topic of topics) if (this.assignedByTopic.has(topic)) this.workToCheck.add(topic);
+    void this.checkSignalledWork();
+  }
+
+  /** One targeted end-offset read per batch of signalled topics; more signals wait for the next. */
+  private async checkSignalledWork(): Promise<void> {
+    const work = this.work;
+    const offsets = this.deps.offsets;
+    if (!work || !offsets || this.workChecking) return;
+    this.workChecking = true;
+    try {
+      while (this.workToCheck.size > 0) {
+        // A partition being fetched already reads what was written; only idle ones need a look.
+        const refs = [...this.workToCheck].flatMap((topic) => (this.assignedByTopic.get(topic) ?? []).map((partition) => ({ topic, partition }))).filter(({ topic, partition }) => !work.isActive(topic, partition));
+        this.workToCheck.clear();
+        const inner = this.liveInner();
+        if (refs.length === 0 || !inner) continue;
+        const join = this.joins;
+        const ends = await offsets.fetchPartitionOffsets(selectionOf(refs), "latest");
+        if (join !== this.joins) continue;
+        for (const { topic, partition, offset } of ends) work.raiseEnd(topic, partition, offset);
+        const changes: WorkChanges = { resume: [], pause: [] };
+        for (const { topic, partition } of refs) changes.resume.push(...work.changesOf(topic, partition).resume);
+        if (changes.resume.length > 0) this.onLiveGroup(() => this.applyWorkChanges(inner, changes));
+      }
+    } catch (error) {
+      // The next full poll finds the work anyway.
+      this.logger.debug({ err: error }, "work gate could not check signalled topics; the next poll will");
+    } finally {
+      this.workChecking = false;
+    }
+  }
+
   refreshSubscription(): Promise<TopicSetChange> {
+    return this.refreshWith(() => this.deps.listTopics());
+  }
+
+  subscribeAlso(topics: readonly string[]): Promise<TopicSetChange> {
+    return this.refreshWith(async () => [...this.subscribed, ...topics]);
+  }
+
+  private refreshWith(listTopics: () => Promise<string[]>): Promise<TopicSetChange> {
     return this.lifecycle.run(async () => {
       const unchanged: TopicSetChange = { added: [], removed: [] };
       if (!this.runOptions || this.state === "stopped" || !hasPattern(this.options.topics)) return unchanged;
-      const topics = await this.resolve();
+      const topics = await this.resolve(listTopics);
       const change = diffTopics(this.subscribed, topics);
       // Also start when an earlier refresh failed to (nothing runs although topics match).
       const stalled = this.inner === undefined && topics.length > 0;
@@ -445,9 +539,10 @@ class PatternAwareConsumer implements KafkaConsumer {
     });
   }
 
-  private async resolve(): Promise<string[]> {
-    if (!hasPattern(this.options.topics)) return resolveTopics(this.options.topics, []);
-    return resolveTopics(this.options.topics, await this.deps.listTopics());
+  private async resolve(listTopics = () => this.deps.listTopics()): Promise<string[]> {
+    const topics = hasPattern(this.options.topics) ? resolveTopics(this.options.topics, await listTopics()) : resolveTopics(this.options.topics, []);
+    const filter = this.options.topicFilter;
+    return filter ? topics.filter((topic) => filter(topic)) : topics;
   }
 
   private liveInner(): ClientConsumer | undefined {
@@ -467,8 +562,8 @@ class PatternAwareConsumer implements KafkaConsumer {
     }
   }
 
-  private refreshInBackground(reason: string): void {
-    this.refreshSubscription().catch((error: unknown) =>
+  private refreshInBackground(reason: string, listTopics = () => this.deps.listTopics()): void {
+    this.refreshWith(listTopics).catch((error: unknown) =>
       this.logger.warn({ err: error, reason }, "kafka consumer topic refresh failed; will try again"),
     );
   }
@@ -638,7 +733,8 @@ class PatternAwareConsumer implements KafkaConsumer {
       const unknown = work.withoutPosition();
       if (unknown.length > 0) {
         const committed = await offsets.fetchCommittedOffsets(this.groupId, selectionOf(unknown));
-        const uncommitted = committed.filter(({ offset }) => offset === null);
+        const inherited = await this.inheritedOffsets(committed.filter(({ offset }) => offset === null));
+        const uncommitted = committed.filter(({ topic, partition, offset }) => offset === null && !inherited.has(`${partition}:${topic}`));
         const starts = await Promise.all(
           (["earliest", "latest"] as const).map((which) => {
             const fromStart = which === "earliest";
@@ -648,6 +744,7 @@ class PatternAwareConsumer implements KafkaConsumer {
         );
         if (join !== this.joins) return;
         for (const { topic, partition, offset } of committed) if (offset !== null) work.initPosition(topic, partition, offset);
+        for (const position of inherited.values()) this.seek(position);
         for (const { topic, partition, offset } of starts.flat()) work.initPosition(topic, partition, offset);
       }
       const ends = await offsets.fetchPartitionOffsets(selectionOf(work.assigned()), "latest");
@@ -664,6 +761,22 @@ class PatternAwareConsumer implements KafkaConsumer {
     } finally {
       this.workPolling = false;
     }
+  }
+
+  /**
+   * Offsets another group committed for partitions this group never did (`inheritOffsets`), by
+   * `partition:topic`. Applied as seeks: kafkajs has already chosen its start (earliest/latest)
+   * for them, and they stay paused by the work gate until their position is known.
+   */
+  private async inheritedOffsets(uncommitted: readonly PartitionRef[]): Promise<Map<string, TopicPartitionOffset>> {
+    const inherit = this.options.readOnlyWithWork?.inheritOffsets;
+    const found = new Map<string, TopicPartitionOffset>();
+    if (!inherit || uncommitted.length === 0) return found;
+    for (const { topic, partition, offset } of await inherit(uncommitted.map(({ topic, partition }) => ({ topic, partition })))) {
+      if (offset !== null) found.set(`${partition}:${topic}`, { topic, partition, offset });
+    }
+    if (found.size > 0) this.logger.info({ partitions: found.size }, "starting partitions this group never committed at offsets another group committed");
+    return found;
   }
 
   private pausePartition(topic: string, partition: number): () => void {

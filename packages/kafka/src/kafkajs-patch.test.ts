@@ -33,6 +33,31 @@ describe("kafkajs patch (linear group join)", () => {
     expect(readFileSync(path.join(kafkajsRoot, file), "utf8")).toContain("Patched (novatrade)");
   });
 
+  it("adding target topics the cluster already targets neither copies the 10,000 of them nor refreshes metadata; a new one does both", async () => {
+    // Every offsets request of a consumer or admin names its topics as targets (the work gate's
+    // polls, ten times a second under load): kafkajs copied the whole set each time.
+    let iterations = 0;
+    class CountingSet<T> extends Set<T> {
+      override [Symbol.iterator]() {
+        iterations++;
+        return super[Symbol.iterator]();
+      }
+    }
+    const Cluster = internal("cluster/index.js") as { prototype: { addMultipleTargetTopics(this: unknown, topics: string[]): Promise<void> } };
+    let refreshes = 0;
+    const cluster = {
+      mutatingTargetTopics: { acquire: async () => {}, release: async () => {} },
+      targetTopics: new CountingSet(topicNames),
+      brokerPool: { metadata: metadataOf([]) },
+      refreshMetadata: async () => void refreshes++,
+    };
+    await Cluster.prototype.addMultipleTargetTopics.call(cluster, topicNames.slice(0, 100));
+    expect({ iterations, refreshes }).toEqual({ iterations: 0, refreshes: 0 });
+    await Cluster.prototype.addMultipleTargetTopics.call(cluster, ["nt.delivery.new"]);
+    expect(refreshes).toBe(1);
+    expect(cluster.targetTopics.has("nt.delivery.new")).toBe(true);
+  });
+
   it("assigns every partition of 10,000 topics to exactly one member, round robin", async () => {
     const Cluster = internal("cluster/index.js") as { prototype: { findTopicPartitionMetadata(topic: string): unknown } };
     const cluster = { brokerPool: { metadata: metadataOf(topicNames) }, findTopicPartitionMetadata: Cluster.prototype.findTopicPartitionMetadata };

@@ -15,7 +15,7 @@ describe("hasWork", () => {
 });
 
 type Step =
-  | ["position" | "init" | "end", number, string]
+  | ["position" | "init" | "end" | "raise", number, string]
   | ["fetched", number, string, string];
 
 describe("WorkGate", () => {
@@ -29,6 +29,8 @@ describe("WorkGate", () => {
     ["a batch after a gap says nothing: fetch", [["init", 0, "3"], ["fetched", 0, "4", "4"], ["end", 0, "5"]], { resume: [0], pause: [] }],
     ["a stale batch behind a seek back: fetch from the seek", [["init", 0, "3"], ["position", 0, "1"], ["fetched", 0, "2", "4"], ["end", 0, "5"]], { resume: [0], pause: [] }],
     ["an older batch does not move the position back", [["init", 0, "5"], ["fetched", 0, "1", "2"], ["end", 0, "5"]], { resume: [], pause: [] }],
+    ["a signalled end beyond the position: fetch", [["init", 0, "3"], ["raise", 0, "4"]], { resume: [0], pause: [] }],
+    ["a late signalled read never moves the polled end back", [["init", 0, "3"], ["end", 0, "5"], ["raise", 0, "3"]], { resume: [0], pause: [] }],
     ["only the partition with work", [["init", 0, "5"], ["init", 1, "2"], ["end", 0, "5"], ["end", 1, "9"]], { resume: [1], pause: [] }],
   ])("%s", (_case, steps, expected) => {
     const gate = new WorkGate();
@@ -37,6 +39,7 @@ describe("WorkGate", () => {
       if (step[0] === "position") gate.setPosition("t", step[1], step[2]);
       else if (step[0] === "init") gate.initPosition("t", step[1], step[2]);
       else if (step[0] === "end") gate.setEnd("t", step[1], step[2]);
+      else if (step[0] === "raise") gate.raiseEnd("t", step[1], step[2]);
       else if (step[0] === "fetched") gate.fetched("t", step[1], step[2], step[3]);
     }
     const changes = gate.changes();

@@ -99,6 +99,16 @@ export class WorkGate {
     if (work) work.end = BigInt(offset);
   }
 
+  /**
+   * An end offset read outside the full poll (a targeted check after a signal): only ever moves
+   * the end forward, so a read that raced a newer full poll cannot hide records.
+   */
+  raiseEnd(topic: string, partition: number, offset: Offset): void {
+    const work = this.#partitions.get(keyOf(topic, partition));
+    const end = BigInt(offset);
+    if (work && (work.end === undefined || end > work.end)) work.end = end;
+  }
+
   /** What changed since the last call: partitions to let through, partitions to stop. */
   changes(): WorkChanges {
     const resume: PartitionRef[] = [];

@@ -16,6 +16,7 @@ import { sampleEvent, sampleVersions, type EventCodec, type RecordCodec } from "
 import type { KafkaProducer } from "@novatrade/kafka";
 import { ConflictProblem, NotFoundProblem } from "./problem.js";
 import { deliveryHeaders, deliveryRequestFor } from "./replay-record.js";
+import { signalWork } from "./work-signal.js";
 
 /** Fields of an endpoint a change may set; absent ones keep their value. */
 export type EndpointChange = Partial<Omit<EndpointRegistration, "organizationUuid">>;
@@ -157,7 +158,9 @@ export class EndpointOperations {
       { now: this.deps.now(), retrySchedule: this.deps.retrySchedule },
     );
     const value = await this.deps.records.encode("delivery-request", request);
-    await this.deps.producer.send(deliveryTopic(this.deps.naming, endpoint.endpointId), [{ key: request.eventId, value, headers: deliveryHeaders(request) }]);
+    const topic = deliveryTopic(this.deps.naming, endpoint.endpointId);
+    await this.deps.producer.send(topic, [{ key: request.eventId, value, headers: deliveryHeaders(request) }]);
+    await signalWork(this.deps.producer, this.deps.naming, topic);
     return { eventId: envelope.id, deliveryId: request.deliveryId, schemaVersion: rendered.schemaVersion };
   }
 

@@ -16,6 +16,7 @@ import type { HistoryStore } from "./history-store.js";
 import type { AdminMetrics } from "./metrics.js";
 import { deliveryHeaders, deliveryRequestFor, replayedRequest } from "./replay-record.js";
 import type { ReplayJob, ReplayJobStore } from "./replay-job-store.js";
+import { signalWork } from "./work-signal.js";
 
 export interface ReplayRunnerDeps {
   kafka: KafkaClient;
@@ -224,7 +225,9 @@ export class ReplayRunner {
         headers: deliveryHeaders(request),
       })),
     );
-    await this.deps.producer.send(deliveryTopic(this.deps.naming, endpointId), messages);
+    const topic = deliveryTopic(this.deps.naming, endpointId);
+    await this.deps.producer.send(topic, messages);
+    await signalWork(this.deps.producer, this.deps.naming, topic);
   }
 
   isQueued(jobId: string): boolean {

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { topicNames, type TopicNaming } from "@novatrade/domain";
+import { topicNames, workSignalRecord, type TopicNaming } from "@novatrade/domain";
 import { deliveryTopicSpec } from "@novatrade/endpoint-config";
 import { consumerProbe, nextOffset, type KafkaClient, type KafkaConsumer, type KafkaProducer, type OutgoingMessage } from "@novatrade/kafka";
 import type { EventRouter } from "./event-router.js";
@@ -49,6 +49,7 @@ export class RouterService {
       eachBatch: async (batch, context) => {
         const outgoing = new Map<string, OutgoingMessage[]>();
         const deliveryEndpoints = new Set<string>();
+        const deliveryTopics = new Set<string>();
         let lastRouted: string | null = null;
         for (const message of batch.messages) {
           if (!context.isRunning() || context.isStale()) break;
@@ -56,13 +57,17 @@ export class RouterService {
             const list = outgoing.get(record.topic) ?? [];
             list.push(record.message);
             outgoing.set(record.topic, list);
-            if (record.endpointId !== undefined) deliveryEndpoints.add(record.endpointId);
+            if (record.endpointId !== undefined) {
+              deliveryEndpoints.add(record.endpointId);
+              deliveryTopics.add(record.topic);
+            }
           }
           lastRouted = message.offset;
         }
         if (lastRouted === null) return;
         await this.#ensureDeliveryTopics(deliveryEndpoints);
         await this.#deps.producer.sendBatch([...outgoing].map(([topic, messages]) => ({ topic, messages })));
+        if (deliveryTopics.size > 0) this.#signalWork(deliveryTopics);
         // Only now, with every write acknowledged, does the batch count as routed.
         context.resolveOffset(lastRouted);
         await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(lastRouted) }]);
@@ -88,6 +93,17 @@ export class RouterService {
   /** Live: its consumer has not crashed or stopped for good. */
   isLive(): boolean {
     return consumerProbe(this.#consumer?.status()).live;
+  }
+
+  /**
+   * Names the delivery topics just written on the work-signals topic, which wakes the senders at
+   * once (they poll idle topics' end offsets only slowly). Sent once the records are acknowledged,
+   * so a sender that reads the signal finds them; not awaited: a lost signal delays those
+   * deliveries by one poll of the senders, and must never hold up routing.
+   */
+  #signalWork(topics: Set<string>): void {
+    const { topic, value } = workSignalRecord(this.#deps.naming, topics);
+    this.#deps.producer.send(topic, [{ value }]).catch((error: unknown) => this.#deps.logger.warn({ err: error }, "could not send a work signal; senders find the records at their next poll"));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_DELIVERY_SHARDS } from "@novatrade/domain";
 import { boolVar, commonEnv, pipelineEnv, intVar, parseEnv, stringVar } from "@novatrade/service-runtime";
 
 /** Sender configuration, parsed once in main.ts. */
@@ -33,10 +34,17 @@ export function loadConfig(env: Record<string, string | undefined>) {
       SENDER_TOPIC_REFRESH_MS: intVar(30_000, 100),
       /**
        * How often the end offsets of every delivery partition are polled (one ListOffsets request
-       * per broker), in milliseconds: only partitions with records are fetched, so this is about
-       * how long a new record can wait before its partition is read.
+       * per broker and shard), in milliseconds. Only partitions with records are fetched; the
+       * router's work signals wake the sender at once, so this poll is the safety net for records
+       * nobody signalled (a replay, a router of an older version): how long those can wait.
        */
-      SENDER_END_OFFSET_POLL_MS: intVar(250, 10),
+      SENDER_END_OFFSET_POLL_MS: intVar(5_000, 10),
+      /**
+       * Consumer groups the endpoint delivery topics are split over (by a hash of the topic
+       * name): a new endpoint rebalances only its shard's group. Part of the group ids; on a
+       * change the new groups start each topic where the old layout had committed it.
+       */
+      SENDER_DELIVERY_SHARDS: intVar(16, 1).pipe(z.number().max(MAX_DELIVERY_SHARDS)),
       /** Development and tests only: loopback and private addresses, plain http. */
       SENDER_ALLOW_LOOPBACK: boolVar(false),
       SENDER_ALLOW_PRIVATE_NETWORKS: boolVar(false),

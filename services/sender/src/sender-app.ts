@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { randomInt } from "node:crypto";
 import { SchemaRegistry } from "@kafkajs/confluent-schema-registry";
-import { deliveryTopicPattern, retryTopicPattern, topicKind, topicNames, validateTopicNaming } from "@novatrade/domain";
+import { deliveryGroupIdOf, deliveryTopicPattern, retryTopicPattern, topicKind, topicNames, validateTopicNaming } from "@novatrade/domain";
 import { createEventCodec, createRecordCodec, loadSchemaCatalogue, type RecordCodec } from "@novatrade/event-codec";
 import { EndpointDirectory, pipelineTopicSpecs, prepareEndpointView, SecretBox } from "@novatrade/endpoint-config";
 import { createKafka, startConsumerLagReader } from "@novatrade/kafka";
@@ -105,6 +105,7 @@ export async function startSender(
     commitIntervalMs: config.SENDER_COMMIT_INTERVAL_MS,
     topicRefreshMs: config.SENDER_TOPIC_REFRESH_MS,
     endOffsetPollMs: config.SENDER_END_OFFSET_POLL_MS,
+    deliveryShards: config.SENDER_DELIVERY_SHARDS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     clock: deps.clock ?? systemClock,
     random: () => randomInt(0, 2 ** 32) / 2 ** 32,
@@ -120,7 +121,8 @@ export async function startSender(
   const lag = startConsumerLagReader({
     admin: kafka.admin,
     groups: [
-      { groupId, topics: deliveryTopicPattern(naming) },
+      // Every shard group's committed offsets, reported as the sender's one delivery lag.
+      { groupId, topics: deliveryTopicPattern(naming), groupIdOf: (topic) => deliveryGroupIdOf(groupId, topic, config.SENDER_DELIVERY_SHARDS) },
       { groupId: `${groupId}.retry`, topics: retryTopicPattern(naming) },
     ],
     kindOf: (topic) => topicKind(naming, topic),

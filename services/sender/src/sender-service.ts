@@ -1,8 +1,35 @@
 import type { Logger } from "pino";
-import { deliveryTopic, deliveryTopicPattern, DecodeError, NovatradeError, retryTopicPattern, ValidationError, type TopicNaming } from "@novatrade/domain";
+import { randomUUID } from "node:crypto";
+import {
+  DecodeError,
+  decodeWorkSignal,
+  deliveryGroupIdOf,
+  deliveryShardCountsIn,
+  deliveryShardGroupId,
+  deliveryShardOf,
+  deliveryTopic,
+  deliveryTopicPattern,
+  NovatradeError,
+  retryTopicPattern,
+  topicNames,
+  ValidationError,
+  type TopicNaming,
+} from "@novatrade/domain";
 import type { DeliveryRequestRecord, RecordCodec } from "@novatrade/event-codec";
 import type { EndpointConfig, EndpointDirectory, SecretBox } from "@novatrade/endpoint-config";
-import { consumerProbe, type BatchContext, type KafkaBatch, type KafkaClient, type KafkaConsumer, type KafkaMessage, type KafkaProducer, type TopicPartitions } from "@novatrade/kafka";
+import {
+  consumerProbe,
+  createShardedConsumer,
+  type BatchContext,
+  type InheritedOffset,
+  type KafkaBatch,
+  type KafkaClient,
+  type KafkaConsumer,
+  type KafkaMessage,
+  type KafkaProducer,
+  type ShardedConsumer,
+  type TopicPartitions,
+} from "@novatrade/kafka";
 import type { EventProducer } from "@novatrade/producer";
 import { recordsForAttempt, recordsForSkip } from "./attempt-records.js";
 import { BatchingWriter } from "./batching-writer.js";
@@ -48,6 +75,8 @@ export interface SenderServiceDeps {
   topicRefreshMs: number;
   /** How often the delivery partitions' end offsets are polled (work gate), in milliseconds. */
   endOffsetPollMs: number;
+  /** Consumer groups the delivery topics are split over (see deliveryShardOf). */
+  deliveryShards: number;
   /** Milliseconds. */
   sessionTimeoutMs: number;
   clock: Clock;
@@ -91,6 +120,11 @@ export class SenderService {
   readonly #lanes: EndpointLanes<DeliveryJob>;
   readonly #trackers: Record<DeliverySource, OffsetTracker> = { delivery: new OffsetTracker(), retry: new OffsetTracker() };
   readonly #consumers: Partial<Record<DeliverySource, KafkaConsumer>> = {};
+  #delivery: ShardedConsumer | null = null;
+  /** Reads the router's work signals (a group of this process's own: every sender sees every signal). */
+  #workSignals: KafkaConsumer | null = null;
+  /** New endpoints' topics subscribed to soon (gathered for a moment). */
+  readonly #topicsToAdd = new Set<string>();
   readonly #gates: Partial<Record<DeliverySource, PartitionGate>> = {};
   readonly #committers: Partial<Record<DeliverySource, OffsetCommitter>> = {};
   /** Endpoints seen in deliveries but not (yet) in the directory, since when (epoch ms). */
@@ -130,16 +164,29 @@ export class SenderService {
     this.#unsubscribe = directory.onChange((change) => this.#onEndpointChange(change.endpointId, change.previous, change.current));
     for (const endpoint of directory.all()) if (endpoint.status === "PAUSED") this.#lanes.hold(endpoint.endpointId, PAUSED);
 
+    const shards = this.#deps.deliveryShards;
+    const periodicTopicListing = this.#sharedTopicListing();
+    // One topic per endpoint, most of them idle: only partitions with records are fetched, and
+    // the topics are split over shard groups so a new endpoint rebalances one small group.
+    const delivery = createShardedConsumer(
+      Array.from({ length: shards }, (_, shard) =>
+        kafka.createConsumer({
+          groupId: deliveryShardGroupId(groupId, shard, shards),
+          topics: [deliveryTopicPattern(naming)],
+          topicFilter: (topic) => deliveryShardOf(topic, shards) === shard,
+          fromBeginning: true,
+          topicRefreshIntervalMs: this.#deps.topicRefreshMs,
+          periodicTopicListing,
+          readOnlyWithWork: { pollIntervalMs: this.#deps.endOffsetPollMs, inheritOffsets: (partitions) => this.#offsetsOfOtherLayouts(partitions) },
+          ...this.#groupTimeouts(),
+        }),
+      ),
+      (topic) => deliveryShardOf(topic, shards),
+      (error, event) => this.#deps.logger.error({ err: error, event }, "delivery consumer event listener failed"),
+    );
+    this.#delivery = delivery;
     const consumers: Record<DeliverySource, KafkaConsumer> = {
-      // One topic per endpoint, most of them idle: only partitions with records are fetched.
-      delivery: kafka.createConsumer({
-        groupId,
-        topics: [deliveryTopicPattern(naming)],
-        fromBeginning: true,
-        topicRefreshIntervalMs: this.#deps.topicRefreshMs,
-        readOnlyWithWork: { pollIntervalMs: this.#deps.endOffsetPollMs },
-        ...this.#groupTimeouts(),
-      }),
+      delivery,
       // A pattern: retry topics are named by their delay, and those of an older schedule still drain.
       retry: kafka.createConsumer({ groupId: `${groupId}.retry`, topics: [retryTopicPattern(naming)], fromBeginning: true, topicRefreshIntervalMs: this.#deps.topicRefreshMs, ...this.#groupTimeouts() }),
     };
@@ -163,7 +210,7 @@ export class SenderService {
           return "rethrow";
         },
       });
-    await Promise.all([run("delivery", consumers.delivery), run("retry", consumers.retry)]);
+    await Promise.all([run("delivery", consumers.delivery), run("retry", consumers.retry), this.#startWorkSignals()]);
     this.#commitTimer = setInterval(() => void this.#tick(), this.#deps.commitIntervalMs);
     this.#commitTimer.unref();
   }
@@ -184,7 +231,81 @@ export class SenderService {
     for (const gate of Object.values(this.#gates)) gate.clear();
     for (const cancel of this.#ownFaultRetries.values()) cancel();
     this.#ownFaultRetries.clear();
-    await Promise.all(Object.values(this.#consumers).map((consumer) => consumer.disconnect()));
+    await Promise.all([...Object.values(this.#consumers), ...(this.#workSignals ? [this.#workSignals] : [])].map((consumer) => consumer.disconnect()));
+  }
+
+  /**
+   * The router names the delivery topics it just wrote to on the work-signals topic; their
+   * partitions are checked at once instead of at the next (slow) end-offset poll. Read from its
+   * end by a group of this process only: a missed signal costs latency up to one poll, never a
+   * record.
+   */
+  async #startWorkSignals(): Promise<void> {
+    const consumer = this.#deps.kafka.createConsumer({
+      groupId: `${this.#deps.groupId}.work-signals.${randomUUID()}`,
+      topics: [topicNames(this.#deps.naming).workSignals],
+      fromBeginning: false,
+      ...this.#groupTimeouts(),
+    });
+    this.#workSignals = consumer;
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async (batch) => {
+        const topics = new Set(batch.messages.flatMap((message) => decodeWorkSignal(message.value)));
+        this.#delivery?.checkForWork([...topics]);
+      },
+      onHandlerError: () => "skip",
+    });
+  }
+
+  /**
+   * One topic listing for the shards' periodic refreshes (each every `topicRefreshMs`, at times
+   * of their own): a listing younger than half that interval is reused, so 16 shards cost about
+   * two listings of every topic per interval, not 16. A new endpoint's refresh lists afresh.
+   */
+  #sharedTopicListing(): () => Promise<string[]> {
+    let last: { at: number; topics: Promise<string[]> } | null = null;
+    return () => {
+      const now = Date.now();
+      if (last && now - last.at < this.#deps.topicRefreshMs / 2) return last.topics;
+      const listing = { at: now, topics: this.#deps.kafka.admin.listTopics() };
+      last = listing;
+      // A failed listing is not reused.
+      listing.topics.catch(() => {
+        if (last === listing) last = null;
+      });
+      return listing.topics;
+    };
+  }
+
+  /**
+   * Where a delivery partition this shard group never committed starts: the offset the sender's
+   * groups of another shard count (or the unsharded group) committed for it, the furthest if
+   * several did. So changing SENDER_DELIVERY_SHARDS re-delivers nothing already delivered.
+   */
+  async #offsetsOfOtherLayouts(partitions: { topic: string; partition: number }[]): Promise<InheritedOffset[]> {
+    const { kafka, groupId, deliveryShards } = this.#deps;
+    const layouts = deliveryShardCountsIn(groupId, await kafka.admin.listGroups()).filter((shards) => shards !== deliveryShards);
+    const furthest = new Map<string, InheritedOffset>();
+    for (const shards of layouts) {
+      const byGroup = new Map<string, Map<string, number[]>>();
+      for (const { topic, partition } of partitions) {
+        const group = deliveryGroupIdOf(groupId, topic, shards);
+        const topics = byGroup.get(group) ?? new Map<string, number[]>();
+        topics.set(topic, [...(topics.get(topic) ?? []), partition]);
+        byGroup.set(group, topics);
+      }
+      for (const [group, topics] of byGroup) {
+        const committed = await kafka.admin.fetchCommittedOffsets(group, [...topics].map(([topic, parts]) => ({ topic, partitions: parts })));
+        for (const entry of committed) {
+          if (entry.offset === null || BigInt(entry.offset) < 0n) continue;
+          const key = `${entry.partition}:${entry.topic}`;
+          const known = furthest.get(key);
+          if (!known || BigInt(entry.offset) > BigInt(known.offset!)) furthest.set(key, entry);
+        }
+      }
+    }
+    return [...furthest.values()];
   }
 
   /** Ready: both consumers read (or join their groups), and no delivery is held for a fault of ours. */
@@ -216,6 +337,16 @@ export class SenderService {
     const consumer = this.#consumers.delivery;
     const assigned = (consumer?.assignment() ?? []).reduce((sum, { partitions }) => sum + (partitions?.length ?? 0), 0);
     return { assigned, ...(consumer?.workPartitions() ?? { active: 0, idle: 0, fetching: 0 }) };
+  }
+
+  /** Calls `listener` with the shard group's id each time a delivery shard group (re)joins. */
+  onDeliveryGroupJoin(listener: (groupId: string) => void): () => void {
+    return this.#delivery?.on("groupJoin", ({ groupId }) => listener(groupId)) ?? (() => {});
+  }
+
+  /** The consumer group that reads (and commits) a delivery topic: its shard's. */
+  deliveryGroupIdOf(topic: string): string {
+    return deliveryGroupIdOf(this.#deps.groupId, topic, this.#deps.deliveryShards);
   }
 
   /** Lanes kept in memory, and endpoints waited for as unknown (both must shrink when idle). */
@@ -303,7 +434,9 @@ export class SenderService {
       this.#finishWith(source, message, () => this.#writes.deadLetter(message, new ValidationError("organizationUuid", `${decision.reason}: the request's organization is not its endpoint's`)));
     } else {
       // A hold decided at run time (the endpoint was paused while the job queued) parks too.
-      this.#finishWith(source, message, () => this.#writes.park(request));
+      // Parked records go to the endpoint's own topic: look at it now, not at the next poll.
+      const topic = deliveryTopic(this.#deps.naming, request.endpointId);
+      this.#finishWith(source, message, () => this.#writes.park(request).then(() => this.#delivery?.checkForWork([topic])));
     }
   }
 
@@ -434,17 +567,26 @@ export class SenderService {
       this.#deps.logger.info({ endpointId }, "endpoint resumed: delivering held deliveries");
     }
     if (current !== null) this.#unknownSince.delete(endpointId);
-    if (previous === null && current !== null) this.#refreshSubscriptionSoon();
+    if (previous === null && current !== null) this.#refreshSubscriptionSoon(deliveryTopic(this.#deps.naming, endpointId));
   }
 
-  /** A new endpoint's topic is picked up now rather than at the next periodic refresh. */
-  #refreshSubscriptionSoon(): void {
+  /**
+   * A new endpoint's topic is picked up now rather than at the next periodic refresh, by its
+   * shard only: the other shards' groups do not rebalance. The topic is named, not looked for
+   * (it is created before the endpoint is announced; the periodic refresh catches one that was
+   * not). New endpoints in quick succession (a bulk registration) are gathered for 200 ms into
+   * one re-subscription per shard.
+   */
+  #refreshSubscriptionSoon(topic: string): void {
+    this.#topicsToAdd.add(topic);
     if (this.#refreshPending) return;
     this.#refreshPending = true;
     setTimeout(() => {
       this.#refreshPending = false;
-      this.#consumers.delivery?.refreshSubscription().catch((error: unknown) => {
-        this.#deps.logger.warn({ err: error }, "could not refresh the delivery topic subscription");
+      const topics = [...this.#topicsToAdd];
+      this.#topicsToAdd.clear();
+      this.#delivery?.subscribeAlso(topics).catch((error: unknown) => {
+        this.#deps.logger.warn({ err: error }, "could not subscribe to new delivery topics; the periodic refresh will");
       });
     }, 200).unref();
   }
