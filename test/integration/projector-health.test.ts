@@ -122,6 +122,11 @@ describe("projector: endpoint health and auto-pause", () => {
   });
 
   test("novatrade_endpoints_paused counts paused endpoints by reason: auto-paused, paused by hand, resumed", async () => {
+    // Earlier tests' auto-pauses count once their PAUSED configuration has come back from the
+    // config topic: wait for every one of them, or one landing mid-test moves the baseline.
+    await waitUntil(async () => (await suite.db("endpoint_health").where({ status: "PAUSED" }).whereNot({ config_status: "PAUSED" }).count({ n: "*" }))[0]!.n == 0, {
+      what: "earlier auto-pauses projected back",
+    });
     const before = await suite.projector.app.countPaused();
     const auto = await newEndpoint();
     const t = Date.now() + 1000;
