@@ -54,7 +54,8 @@ describe("make run and make demo", () => {
     for (const stream of [make.stdout!, make.stderr!]) {
       stream.setEncoding("utf8").on("data", (chunk: string) => output.push(...chunk.split("\n").filter((line) => line.length > 0)));
     }
-    await waitUntil(() => output.some((line) => line.includes("[run] Novatrade Webhooks is running")), {
+    // The banner's last line: the lines before it (where things are) are all printed by then.
+    await waitUntil(() => output.some((line) => line.includes("[run] Ctrl-C (or SIGTERM to make run) stops everything")), {
       timeoutMs: 240_000,
       what: `make run to report every service healthy; last output:\n${output.slice(-15).join("\n")}`,
     });
