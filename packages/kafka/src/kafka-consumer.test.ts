@@ -157,10 +157,10 @@ describe("work gate (readOnlyWithWork) and the caller's pauses compose", () => {
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
   };
 
-  async function workConsumer(committed: Record<string, string | null>, ends: Record<string, string>) {
+  async function workConsumer(committed: Record<string, string | null>, ends: Record<string, string>, lingerMs = 0) {
     const client = scriptedClient();
     const consumer = createKafkaConsumer(
-      { groupId: "g", topics: ["t"], readOnlyWithWork: { pollIntervalMs: 3_600_000 } },
+      { groupId: "g", topics: ["t"], readOnlyWithWork: { pollIntervalMs: 3_600_000, lingerMs } },
       {
         createClientConsumer: () => client.inner,
         listTopics: async () => ["t"],
@@ -183,10 +183,22 @@ describe("work gate (readOnlyWithWork) and the caller's pauses compose", () => {
   it("only the partition with records is fetched; caught up by a batch, it is paused again", async () => {
     const { consumer, client } = await workConsumer({ "t/0": "2", "t/1": "7" }, { "t/0": "5", "t/1": "7" });
     expect([client.fetches("t", 0), client.fetches("t", 1)]).toEqual([true, false]);
-    expect(consumer.workPartitions()).toEqual({ active: 1, idle: 1, fetching: 1 });
+    expect(consumer.workPartitions()).toEqual({ active: 1, idle: 1, lingering: 0, fetching: 1 });
     client.batch("t", 0, "2", "4");
     expect(client.fetches("t", 0)).toBe(false);
-    expect(consumer.workPartitions()).toEqual({ active: 0, idle: 2, fetching: 0 });
+    expect(consumer.workPartitions()).toEqual({ active: 0, idle: 2, lingering: 0, fetching: 0 });
+  });
+
+  it("with lingerMs, a caught-up partition stays fetched, then is paused by the linger timer", async () => {
+    const { consumer, client } = await workConsumer({ "t/0": "2", "t/1": "7" }, { "t/0": "5", "t/1": "7" }, 40);
+    client.batch("t", 0, "2", "4");
+    expect(client.fetches("t", 0)).toBe(true);
+    expect(consumer.workPartitions()).toEqual({ active: 1, idle: 1, lingering: 1, fetching: 1 });
+    const deadline = Date.now() + 30_000;
+    while (client.fetches("t", 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(client.fetches("t", 0)).toBe(false);
+    expect(consumer.workPartitions()).toEqual({ active: 0, idle: 2, lingering: 0, fetching: 0 });
+    await consumer.disconnect();
   });
 
   it("a partition without a commit starts where the group would (latest here, fromBeginning false): nothing to fetch", async () => {

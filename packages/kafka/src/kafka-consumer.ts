@@ -102,6 +102,14 @@ export interface WorkGateOptions {
    */
   pollIntervalMs: number;
   /**
+   * How long a partition that caught up stays fetched, in milliseconds (default 0: paused at
+   * once), and how many such partitions at most (default 50): a partition that gets records
+   * again within it is read as soon as they arrive, with no signal, end-offset read or wait for
+   * the next fetch cycle in between.
+   */
+  lingerMs?: number;
+  maxLingering?: number;
+  /**
    * Where a partition this group never committed starts when another group did: asked at a
    * group join for those partitions, before they are first read; the group reads from the
    * offset returned (not null), else from `fromBeginning`. Lets a consumer take over topics
@@ -248,6 +256,7 @@ export interface ConsumerDependencies {
 const DEFAULT_TOPIC_REFRESH_INTERVAL_MS = 30_000;
 const DEFAULT_MAX_WAIT_TIME_MS = 1_000;
 const DEFAULT_HEARTBEAT_INTERVAL_MS = 3_000;
+const DEFAULT_MAX_LINGERING = 50;
 
 function defaultHandlerErrorPolicy(): HandlerErrorDecision {
   return "rethrow";
@@ -275,6 +284,7 @@ class PatternAwareConsumer implements KafkaConsumer {
   /** The work gate (`readOnlyWithWork`), its poll timer, and the group join its state is of. */
   private readonly work: WorkGate | undefined;
   private workTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private workPolling = false;
   private joins = 0;
   private lastWorkPollFailure = 0;
@@ -290,7 +300,8 @@ class PatternAwareConsumer implements KafkaConsumer {
     this.logger = deps.logger.child({ component: "kafka-consumer", groupId: options.groupId });
     if (options.readOnlyWithWork) {
       if (!deps.offsets) throw new KafkaError("readOnlyWithWork needs the offsets dependency");
-      this.work = new WorkGate();
+      const { lingerMs = 0, maxLingering = DEFAULT_MAX_LINGERING } = options.readOnlyWithWork;
+      this.work = new WorkGate({ lingerMs, maxLingering, now: () => performance.now() });
     }
     this.listeners = new Listeners((error, event) =>
       this.logger.error({ err: error, event }, "kafka consumer event listener failed"),
@@ -324,6 +335,12 @@ class PatternAwareConsumer implements KafkaConsumer {
     if (this.work && this.options.readOnlyWithWork) {
       this.workTimer = setInterval(() => void this.pollWork(), this.options.readOnlyWithWork.pollIntervalMs);
       this.workTimer.unref();
+      const lingerMs = this.options.readOnlyWithWork.lingerMs ?? 0;
+      if (lingerMs > 0) {
+        // A lingering partition is let go between lingerMs and 1.25 × lingerMs after it caught up.
+        this.lingerTimer = setInterval(() => this.expireLingering(), Math.max(10, lingerMs / 4));
+        this.lingerTimer.unref();
+      }
     }
   }
 
@@ -531,6 +548,8 @@ class PatternAwareConsumer implements KafkaConsumer {
     this.refreshTimer = undefined;
     if (this.workTimer) clearInterval(this.workTimer);
     this.workTimer = undefined;
+    if (this.lingerTimer) clearInterval(this.lingerTimer);
+    this.lingerTimer = undefined;
     return this.lifecycle.run(async () => {
       if (this.state === "stopped") return;
       await this.stopInner();
@@ -717,6 +736,14 @@ class PatternAwareConsumer implements KafkaConsumer {
     const topics = new Set([...changes.resume, ...changes.pause].map(({ topic }) => topic));
     for (const topic of topics) this.applyEffective(inner, topic);
     if (this.work && topics.size > 0) this.deps.metrics.workPartitions(this.groupId, this.work.counts());
+  }
+
+  private expireLingering(): void {
+    const work = this.work;
+    const inner = this.liveInner();
+    if (!work || !inner) return;
+    const changes = work.expire();
+    if (changes.pause.length > 0) this.onLiveGroup(() => this.applyWorkChanges(inner, changes));
   }
 
   /**

@@ -10,6 +10,13 @@
  * returns. Anything unknown counts as "no work" until it is known; a position it cannot follow
  * contiguously (a gap: retention, compaction) is not trusted to be caught up, so the mistakes it
  * can make are fetching a partition for nothing, never leaving records unread.
+ *
+ * A partition that caught up may linger: stay fetched for `lingerMs` after its last record, at
+ * most `maxLingering` of them, oldest let go first. Pausing it at once makes its next record
+ * wait for a signal, an end-offset read and the consumer's next fetch cycle; an endpoint that
+ * receives a steady stream would pay that on every record. Lingering keeps such partitions in
+ * the fetch, where the broker answers the fetch in progress as soon as a record arrives, while
+ * the cap keeps a burst over thousands of endpoints from putting them all back in every fetch.
  */
 export interface PartitionRef {
   topic: string;
@@ -27,6 +34,17 @@ interface PartitionWork {
   active: boolean;
 }
 
+export interface WorkGateOptions {
+  /** How long a caught-up partition stays fetched after its last record, in milliseconds (0: none). */
+  lingerMs: number;
+  /** Caught-up partitions kept fetched at most; beyond it the one that caught up first is paused. */
+  maxLingering: number;
+  /** Milliseconds, monotonic. */
+  now: () => number;
+}
+
+const NO_LINGER: WorkGateOptions = { lingerMs: 0, maxLingering: 0, now: () => 0 };
+
 export interface WorkChanges {
   /** Partitions that got work: fetch them (unless something else holds them). */
   resume: PartitionRef[];
@@ -43,10 +61,18 @@ export function hasWork(position: bigint | undefined, end: bigint | undefined): 
 
 export class WorkGate {
   readonly #partitions = new Map<string, PartitionWork>();
+  /** Active partitions without work, by key, in the order they caught up: when each did. */
+  readonly #lingering = new Map<string, number>();
+  readonly #options: WorkGateOptions;
+
+  constructor(options: WorkGateOptions = NO_LINGER) {
+    this.#options = options;
+  }
 
   /** A new assignment: every partition starts unknown (no work) and inactive. */
   assign(partitions: readonly PartitionRef[]): void {
     this.#partitions.clear();
+    this.#lingering.clear();
     for (const { topic, partition } of partitions) {
       this.#partitions.set(keyOf(topic, partition), { topic, partition, position: undefined, end: undefined, active: false });
     }
@@ -90,7 +116,11 @@ export class WorkGate {
     if (!work || work.position === undefined) return;
     const first = BigInt(firstOffset);
     const next = BigInt(lastOffset) + 1n;
-    if (first <= work.position && next > work.position) work.position = next;
+    if (first <= work.position && next > work.position) {
+      work.position = next;
+      // Records were read: a lingering partition's time starts again when it next catches up.
+      this.#lingering.delete(keyOf(topic, partition));
+    }
   }
 
   /** End offsets from a poll. */
@@ -126,17 +156,51 @@ export class WorkGate {
     return { resume, pause };
   }
 
-  counts(): { active: number; idle: number } {
+  /** Lingering partitions whose time is up: stop fetching them. */
+  expire(): WorkChanges {
+    const pause: PartitionRef[] = [];
+    const now = this.#options.now();
+    for (const [key, caughtUpAt] of this.#lingering) {
+      if (now - caughtUpAt < this.#options.lingerMs) break; // in the order they caught up
+      this.#stopLingering(key, pause);
+    }
+    return { resume: [], pause };
+  }
+
+  /** Active partitions (lingering ones included), idle ones, and how many of the active linger. */
+  counts(): { active: number; idle: number; lingering: number } {
     let active = 0;
     for (const work of this.#partitions.values()) if (work.active) active++;
-    return { active, idle: this.#partitions.size - active };
+    return { active, idle: this.#partitions.size - active, lingering: this.#lingering.size };
   }
 
   #settle(work: PartitionWork, resume: PartitionRef[], pause: PartitionRef[]): void {
+    const key = keyOf(work.topic, work.partition);
     const want = hasWork(work.position, work.end);
+    if (want) this.#lingering.delete(key);
     if (want === work.active) return;
-    work.active = want;
-    (want ? resume : pause).push({ topic: work.topic, partition: work.partition });
+    if (want) {
+      work.active = true;
+      resume.push({ topic: work.topic, partition: work.partition });
+      return;
+    }
+    // Caught up: linger, unless it already does (its time runs from when it last read records).
+    if (this.#options.lingerMs > 0 && this.#options.maxLingering > 0) {
+      if (this.#lingering.has(key)) return;
+      this.#lingering.set(key, this.#options.now());
+      if (this.#lingering.size > this.#options.maxLingering) this.#stopLingering(this.#lingering.keys().next().value as string, pause);
+      return;
+    }
+    work.active = false;
+    pause.push({ topic: work.topic, partition: work.partition });
+  }
+
+  #stopLingering(key: string, pause: PartitionRef[]): void {
+    this.#lingering.delete(key);
+    const work = this.#partitions.get(key);
+    if (!work || !work.active) return;
+    work.active = false;
+    pause.push({ topic: work.topic, partition: work.partition });
   }
 }
 

@@ -40,6 +40,14 @@ export function loadConfig(env: Record<string, string | undefined>) {
        */
       SENDER_END_OFFSET_POLL_MS: intVar(5_000, 10),
       /**
+       * How long a delivery partition that caught up stays in the fetch, in milliseconds (0: paused
+       * at once). An endpoint with a steady stream then gets each delivery as soon as the router
+       * writes it, instead of after a signal, an end-offset read and the next fetch cycle.
+       */
+      SENDER_PARTITION_LINGER_MS: intVar(2_000, 0),
+      /** Caught-up delivery partitions kept in the fetch at most, all shards together. */
+      SENDER_MAX_LINGERING_PARTITIONS: intVar(400, 0),
+      /**
        * Consumer groups the endpoint delivery topics are split over (by a hash of the topic
        * name): a new endpoint rebalances only its shard's group. Part of the group ids; on a
        * change the new groups start each topic where the old layout had committed it.

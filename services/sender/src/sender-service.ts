@@ -75,6 +75,9 @@ export interface SenderServiceDeps {
   topicRefreshMs: number;
   /** How often the delivery partitions' end offsets are polled (work gate), in milliseconds. */
   endOffsetPollMs: number;
+  /** Milliseconds a caught-up delivery partition stays fetched, and how many at most (all shards). */
+  partitionLingerMs: number;
+  maxLingeringPartitions: number;
   /** Consumer groups the delivery topics are split over (see deliveryShardOf). */
   deliveryShards: number;
   /** Milliseconds. */
@@ -177,7 +180,12 @@ export class SenderService {
           fromBeginning: true,
           topicRefreshIntervalMs: this.#deps.topicRefreshMs,
           periodicTopicListing,
-          readOnlyWithWork: { pollIntervalMs: this.#deps.endOffsetPollMs, inheritOffsets: (partitions) => this.#offsetsOfOtherLayouts(partitions) },
+          readOnlyWithWork: {
+            pollIntervalMs: this.#deps.endOffsetPollMs,
+            lingerMs: this.#deps.partitionLingerMs,
+            maxLingering: Math.ceil(this.#deps.maxLingeringPartitions / shards),
+            inheritOffsets: (partitions) => this.#offsetsOfOtherLayouts(partitions),
+          },
           ...this.#groupTimeouts(),
         }),
       ),
