@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { DeliveryRequestRecord } from "@novatrade/event-codec";
 import type { EndpointConfig } from "@novatrade/endpoint-config";
-import { decide, UNKNOWN_ENDPOINT_GRACE_MS, type DeliverySource, type EndpointView } from "./delivery-decision.js";
+import { decide, dueSoonWaitMs, UNKNOWN_ENDPOINT_GRACE_MS, type DeliverySource, type EndpointView } from "./delivery-decision.js";
 
 const now = Date.UTC(2026, 11, 1, 6, 0, 0);
 const ORG = "5b7f2c1e-9d3a-4e8b-a6f0-1c2d3e4f5a6b";
@@ -64,5 +64,18 @@ describe("decide: one admission rule for first attempts and retries", () => {
 
   test("a retry not due waits even for a paused endpoint (time first, then the endpoint)", () => {
     expect(decide(request({ attempt: 3, notBefore: now + 10 }), "retry", view({ config: endpoint({ status: "PAUSED" }) }), now)).toMatchObject({ action: "hold", reason: "not-due" });
+  });
+});
+
+describe("dueSoonWaitMs: a retry due within the horizon is waited for in place", () => {
+  test.each<[string, Parameters<typeof dueSoonWaitMs>[0], number | null]>([
+    ["not due for 40 ms", { action: "hold", reason: "not-due", recheckAfterMs: 40 }, 40],
+    ["due exactly at the horizon", { action: "hold", reason: "not-due", recheckAfterMs: 100 }, 100],
+    ["due later than the horizon: held", { action: "hold", reason: "not-due", recheckAfterMs: 101 }, null],
+    ["another hold reason", { action: "hold", reason: "unknown-endpoint", recheckAfterMs: 10 }, null],
+    ["a hold released by an event", { action: "hold", reason: "endpoint-held", recheckAfterMs: null }, null],
+    ["not a hold", { action: "skip", reason: "endpoint_deleted" }, null],
+  ])("%s", (_case, decision, expected) => {
+    expect(dueSoonWaitMs(decision, 100)).toBe(expected);
   });
 });

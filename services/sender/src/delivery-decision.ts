@@ -70,3 +70,12 @@ export function decide(request: DeliveryRequestRecord, source: DeliverySource, v
   if (blocked !== null) return source === "retry" ? { action: "park", reason: blocked } : { action: "hold", reason: blocked, recheckAfterMs: null };
   return { action: "submit", endpoint };
 }
+
+/**
+ * How long to wait in place for a retry that is due within `horizonMs` (null: not such a
+ * retry). Waiting beats holding its partition, which seeks back and fetches the records again.
+ */
+export function dueSoonWaitMs(decision: Decision, horizonMs: number): number | null {
+  if (decision.action !== "hold" || decision.reason !== "not-due" || decision.recheckAfterMs === null) return null;
+  return decision.recheckAfterMs <= horizonMs ? decision.recheckAfterMs : null;
+}

@@ -37,7 +37,7 @@ import { DeliveryWrites } from "./delivery-writes.js";
 import type { Clock } from "./clock.js";
 import { attemptDelivery, isOwnFault, OpenedSecrets, type OwnFault } from "./delivery-attempt.js";
 import { endToEndSeconds, eventTypeLabel } from "./delivery-labels.js";
-import { decide, type Decision, type DeliverySource, type EndpointView } from "./delivery-decision.js";
+import { decide, dueSoonWaitMs, type Decision, type DeliverySource, type EndpointView } from "./delivery-decision.js";
 import { EndpointLanes, type LaneJob } from "./endpoint-lanes.js";
 import type { AttemptResult, HttpDelivery } from "./http-delivery.js";
 import type { SenderMetrics } from "./metrics.js";
@@ -92,6 +92,8 @@ export { PARKED_HEADER } from "./delivery-writes.js";
 
 /** Lane hold reasons. */
 const PAUSED = "paused";
+/** Retries due within this many milliseconds are waited for in the batch instead of held. */
+const DUE_SOON_MS = 100;
 const OWN_FAULT = "own-fault";
 
 /** One record handed to an endpoint's lane. */
@@ -375,13 +377,16 @@ export class SenderService {
   async #handleBatch(source: DeliverySource, batch: KafkaBatch, context: BatchContext): Promise<void> {
     for (const message of batch.messages) {
       if (!context.isRunning() || context.isStale()) return;
-      if (!(await this.#take(source, message))) return;
+      if (!(await this.#take(source, message, () => context.isRunning() && !context.isStale()))) return;
       context.resolveOffset(message.offset);
     }
   }
 
-  /** Handles one record; false when its partition was held at it (it is read again later). */
-  async #take(source: DeliverySource, message: KafkaMessage): Promise<boolean> {
+  /**
+   * Handles one record; false when its partition was held at it, or the batch stopped being
+   * ours while it waited (it is read again later).
+   */
+  async #take(source: DeliverySource, message: KafkaMessage, stillOurs: () => boolean): Promise<boolean> {
     const tracker = this.#trackers[source];
     // Read again after a rebalance that left this partition here: already handled or in flight.
     if (tracker.hasSeen(message.topic, message.partition, message.offset)) return true;
@@ -398,8 +403,17 @@ export class SenderService {
     }
 
     if (source === "retry") this.#retryDue.seen(message.topic, message.partition, message.offset, request.notBefore);
-    const now = this.#deps.clock.now();
-    const decision = decide(request, source, this.#view(request.endpointId, now), now);
+    let now = this.#deps.clock.now();
+    let decision = decide(request, source, this.#view(request.endpointId, now), now);
+    // A retry due within a fetch cycle is waited for here. Holding its partition instead would
+    // seek back and fetch the same records again once it is due; a tier whose retries come due
+    // one after the other would be read over and over for a record or two each time.
+    for (let waitMs = dueSoonWaitMs(decision, DUE_SOON_MS); waitMs !== null; waitMs = dueSoonWaitMs(decision, DUE_SOON_MS)) {
+      await new Promise<void>((resolve) => this.#deps.clock.schedule(waitMs, resolve));
+      if (!stillOurs()) return false;
+      now = this.#deps.clock.now();
+      decision = decide(request, source, this.#view(request.endpointId, now), now);
+    }
     if (decision.action === "hold") {
       this.#deps.logger.debug({ topic: message.topic, partition: message.partition, offset: message.offset, reason: decision.reason }, "holding partition");
       this.#gates[source]!.hold(message, decision.reason, decision.recheckAfterMs);
