@@ -91,9 +91,10 @@ export function overviewDashboard(): Dashboard {
       ], "Now minus the due time of the oldest retry read and not finished; negative: not due yet"),
     )
     .withPanel(
-      timeseries("Retry partitions held until due", "short", [
-        { expr: "sum(novatrade_sender_held_retry_partitions)", legend: "held" },
-      ], "Retry-tier partitions the sender has paused until their head delivery is due"),
+      timeseries("Retries waiting until due", "short", [
+        { expr: "sum(novatrade_sender_held_retry_partitions)", legend: "partitions held" },
+        { expr: "sum(novatrade_sender_retries_timed_in_memory)", legend: "retries timed in memory" },
+      ], "Retry-tier partitions paused until their head delivery is due, and retries read ahead of their due time waiting in memory"),
     )
     .withPanel(
       timeseries("Due retries of paused endpoints parked", "short", [

@@ -53,6 +53,11 @@ export function loadConfig(env: Record<string, string | undefined>) {
        * change the new groups start each topic where the old layout had committed it.
        */
       SENDER_DELIVERY_SHARDS: intVar(16, 1).pipe(z.number().max(MAX_DELIVERY_SHARDS)),
+      /**
+       * Retries read ahead of their due time (within their tier's jitter spread) and timed in
+       * memory, at most; beyond it a tier partition is held at its next retry until it is due.
+       */
+      SENDER_RETRY_LOOKAHEAD_MAX: intVar(5_000, 0),
       /** Development and tests only: loopback and private addresses, plain http. */
       SENDER_ALLOW_LOOPBACK: boolVar(false),
       SENDER_ALLOW_PRIVATE_NETWORKS: boolVar(false),

@@ -89,6 +89,11 @@ export function createSenderMetrics(registry: Registry) {
       help: "Retry partitions paused until their head delivery is due",
       registers: [registry],
     }),
+    retriesTimedInMemory: new Gauge({
+      name: "novatrade_sender_retries_timed_in_memory",
+      help: "Retries read ahead of their due time (within their tier's jitter spread), waiting in memory",
+      registers: [registry],
+    }),
   };
 }
 

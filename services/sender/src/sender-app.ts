@@ -106,6 +106,7 @@ export async function startSender(
     topicRefreshMs: config.SENDER_TOPIC_REFRESH_MS,
     endOffsetPollMs: config.SENDER_END_OFFSET_POLL_MS,
     partitionLingerMs: config.SENDER_PARTITION_LINGER_MS,
+    retryLookaheadMax: config.SENDER_RETRY_LOOKAHEAD_MAX,
     maxLingeringPartitions: config.SENDER_MAX_LINGERING_PARTITIONS,
     deliveryShards: config.SENDER_DELIVERY_SHARDS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,

@@ -45,6 +45,7 @@ import { OffsetCommitter } from "./offset-committer.js";
 import { OffsetTracker } from "./offset-tracker.js";
 import { PartitionGate } from "./partition-gate.js";
 import { RetryDueWatch } from "./retry-due-watch.js";
+import { RetryLookahead, retryLookaheadMs } from "./retry-lookahead.js";
 
 export { UNKNOWN_ENDPOINT_GRACE_MS } from "./delivery-decision.js";
 
@@ -78,6 +79,8 @@ export interface SenderServiceDeps {
   /** Milliseconds a caught-up delivery partition stays fetched, and how many at most (all shards). */
   partitionLingerMs: number;
   maxLingeringPartitions: number;
+  /** Retries kept in memory at most until due (`RetryLookahead`). */
+  retryLookaheadMax: number;
   /** Consumer groups the delivery topics are split over (see deliveryShardOf). */
   deliveryShards: number;
   /** Milliseconds. */
@@ -92,8 +95,6 @@ export { PARKED_HEADER } from "./delivery-writes.js";
 
 /** Lane hold reasons. */
 const PAUSED = "paused";
-/** Retries due within this many milliseconds are waited for in the batch instead of held. */
-const DUE_SOON_MS = 100;
 const OWN_FAULT = "own-fault";
 
 /** One record handed to an endpoint's lane. */
@@ -142,6 +143,7 @@ export class SenderService {
   readonly #pending = new Set<Promise<void>>();
   readonly #writes: DeliveryWrites;
   readonly #retryDue = new RetryDueWatch();
+  readonly #lookahead: RetryLookahead;
   readonly #secrets: OpenedSecrets;
   #commitTimer: NodeJS.Timeout | null = null;
   #refreshPending = false;
@@ -150,6 +152,7 @@ export class SenderService {
   constructor(deps: SenderServiceDeps) {
     this.#deps = deps;
     this.#secrets = new OpenedSecrets(deps.secretBox);
+    this.#lookahead = new RetryLookahead(deps.clock, deps.retryLookaheadMax);
     this.#writes = new DeliveryWrites({ ...deps, writer: new BatchingWriter((batches) => deps.producer.sendBatch(batches)) });
     this.#lanes = new EndpointLanes<DeliveryJob>({
       globalMaxInFlight: deps.globalMaxInFlight,
@@ -239,6 +242,7 @@ export class SenderService {
     if (this.#commitTimer) clearInterval(this.#commitTimer);
     await this.#commit();
     for (const gate of Object.values(this.#gates)) gate.clear();
+    this.#lookahead.clear();
     for (const cancel of this.#ownFaultRetries.values()) cancel();
     this.#ownFaultRetries.clear();
     await Promise.all([...Object.values(this.#consumers), ...(this.#workSignals ? [this.#workSignals] : [])].map((consumer) => consumer.disconnect()));
@@ -377,16 +381,13 @@ export class SenderService {
   async #handleBatch(source: DeliverySource, batch: KafkaBatch, context: BatchContext): Promise<void> {
     for (const message of batch.messages) {
       if (!context.isRunning() || context.isStale()) return;
-      if (!(await this.#take(source, message, () => context.isRunning() && !context.isStale()))) return;
+      if (!(await this.#take(source, message))) return;
       context.resolveOffset(message.offset);
     }
   }
 
-  /**
-   * Handles one record; false when its partition was held at it, or the batch stopped being
-   * ours while it waited (it is read again later).
-   */
-  async #take(source: DeliverySource, message: KafkaMessage, stillOurs: () => boolean): Promise<boolean> {
+  /** Handles one record; false when its partition was held at it (it is read again later). */
+  async #take(source: DeliverySource, message: KafkaMessage): Promise<boolean> {
     const tracker = this.#trackers[source];
     // Read again after a rebalance that left this partition here: already handled or in flight.
     if (tracker.hasSeen(message.topic, message.partition, message.offset)) return true;
@@ -403,16 +404,14 @@ export class SenderService {
     }
 
     if (source === "retry") this.#retryDue.seen(message.topic, message.partition, message.offset, request.notBefore);
-    let now = this.#deps.clock.now();
-    let decision = decide(request, source, this.#view(request.endpointId, now), now);
-    // A retry due within a fetch cycle is waited for here. Holding its partition instead would
-    // seek back and fetch the same records again once it is due; a tier whose retries come due
-    // one after the other would be read over and over for a record or two each time.
-    for (let waitMs = dueSoonWaitMs(decision, DUE_SOON_MS); waitMs !== null; waitMs = dueSoonWaitMs(decision, DUE_SOON_MS)) {
-      await new Promise<void>((resolve) => this.#deps.clock.schedule(waitMs, resolve));
-      if (!stillOurs()) return false;
-      now = this.#deps.clock.now();
-      decision = decide(request, source, this.#view(request.endpointId, now), now);
+    const now = this.#deps.clock.now();
+    const decision = decide(request, source, this.#view(request.endpointId, now), now);
+    const aheadMs = source === "retry" ? dueSoonWaitMs(decision, retryLookaheadMs(request.retrySchedule, request.attempt)) : null;
+    if (aheadMs !== null && this.#lookahead.hasRoom()) {
+      // Due within its tier's jitter spread: timed in memory, and the records behind it read on.
+      tracker.begin(message.topic, message.partition, message.offset);
+      this.#lookahead.schedule(message.topic, message.partition, message.offset, aheadMs, () => this.#takeDueRetry(message, request));
+      return true;
     }
     if (decision.action === "hold") {
       this.#deps.logger.debug({ topic: message.topic, partition: message.partition, offset: message.offset, reason: decision.reason }, "holding partition");
@@ -422,13 +421,31 @@ export class SenderService {
     }
     tracker.begin(message.topic, message.partition, message.offset);
     const job: DeliveryJob = { source, message, request, run: () => this.#attempt(job) };
+    this.#dispatch(job, decision);
+    return true;
+  }
+
+  /** A retry taken ahead of its due time (`RetryLookahead`) is due, or to be looked at again. */
+  #takeDueRetry(message: KafkaMessage, request: DeliveryRequestRecord): void {
+    const now = this.#deps.clock.now();
+    const decision = decide(request, "retry", this.#view(request.endpointId, now), now);
+    if (decision.action === "hold" && decision.recheckAfterMs !== null) {
+      // Not due after all (a timer a millisecond early), or its endpoint is not known yet.
+      this.#lookahead.schedule(message.topic, message.partition, message.offset, decision.recheckAfterMs, () => this.#takeDueRetry(message, request));
+      return;
+    }
+    const job: DeliveryJob = { source: "retry", message, request, run: () => this.#attempt(job) };
+    this.#dispatch(job, decision);
+  }
+
+  /** A taken record: into its endpoint's lane, or settled without an attempt (a hold here parks). */
+  #dispatch(job: DeliveryJob, decision: Decision): void {
     if (decision.action === "submit") {
       const { endpoint } = decision;
-      this.#lanes.submit(request.endpointId, { maxInFlight: endpoint.maxInFlight, rateLimitPerSecond: endpoint.rateLimitPerSecond, organizationUuid: endpoint.organizationUuid }, job);
+      this.#lanes.submit(job.request.endpointId, { maxInFlight: endpoint.maxInFlight, rateLimitPerSecond: endpoint.rateLimitPerSecond, organizationUuid: endpoint.organizationUuid }, job);
     } else {
       this.#settle(job, decision);
     }
-    return true;
   }
 
   #view(endpointId: string, now: number): EndpointView {
@@ -617,7 +634,10 @@ export class SenderService {
     const assigned = new Set(assignment.flatMap(({ topic, partitions }) => (partitions ?? []).map((partition) => `${partition}:${topic}`)));
     this.#trackers[source].retainOnly(assigned);
     this.#gates[source]?.retainOnly(assigned);
-    if (source === "retry") this.#retryDue.retainOnly(assigned);
+    if (source === "retry") {
+      this.#retryDue.retainOnly(assigned);
+      this.#lookahead.retainOnly(assigned);
+    }
   }
 
   /** Due time (epoch ms) of the oldest retry read and not yet finished, per retry topic. */
@@ -629,6 +649,7 @@ export class SenderService {
   async #tick(): Promise<void> {
     this.#lanes.sweep();
     this.#deps.metrics.heldPartitions.set(this.#gates.retry?.count("not-due") ?? 0);
+    this.#deps.metrics.retriesTimedInMemory.set(this.#lookahead.size);
     const now = this.#deps.clock.now();
     for (const [endpointId, since] of this.#unknownSince) if (now - since > 2 * 60_000) this.#unknownSince.delete(endpointId);
     await this.#commit();
