@@ -33,9 +33,11 @@ export const DEFAULT_JITTER_RATIO = 0.005;
 
 /**
  * Jitter is bounded so that retries stay in due order closely enough: a retry tier partition is
- * read in write order and held until its head is due, so a record waits at most for the spread of
- * due times written before it, i.e. twice the jitter half-width. With the half-width at most
- * 0.5 % of the delay and at most 30 s, no retry runs more than `retryLatenessBoundMs` late.
+ * read in write order, so its records are in due order to within twice the jitter half-width.
+ * The sender reads that far ahead and times those retries in memory (the sender's
+ * `RetryLookahead`); were it to hold the partition at its head instead, a record would wait for
+ * the spread of due times written before it, which the bound keeps within
+ * `retryLatenessBoundMs` (half-width at most 0.5 % of the delay and at most 30 s).
  */
 export const MAX_JITTER_RATIO = 0.005;
 /** Upper bound of the jitter half-width, in milliseconds. */
