@@ -26,6 +26,7 @@ export type {
 export type { ConsumerEvents } from "./consumer-events.js";
 export { KafkaError } from "./kafka-error.js";
 export type { KafkaMessage, OutgoingMessage } from "./kafka-message.js";
+export { detachedMessage } from "./kafka-message.js";
 export type { KafkaProducer, ProduceAck, ProducerOptions } from "./kafka-producer.js";
 export type {
   KafkaTransaction,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeHeaders, fromClientMessage, toClientMessage } from "./kafka-message.js";
+import { decodeHeaders, detachedMessage, fromClientMessage, toClientMessage } from "./kafka-message.js";
 
 describe("decodeHeaders", () => {
   it.each([
@@ -60,5 +60,21 @@ describe("toClientMessage", () => {
     ],
   ])("maps %s", (_name, input, expected) => {
     expect(toClientMessage(input)).toEqual(expected);
+  });
+});
+
+describe("detachedMessage", () => {
+  it("copies key and value out of the buffer they are views of; the rest is the same", () => {
+    const response = Buffer.from("key-1value-1");
+    const message = { topic: "t", partition: 2, offset: "7", key: response.subarray(0, 5), value: response.subarray(5), headers: { h: "v" }, timestamp: 9 };
+    const detached = detachedMessage(message);
+    expect(detached).toEqual(message);
+    response.fill(0);
+    expect([detached.key!.toString(), detached.value!.toString()]).toEqual(["key-1", "value-1"]);
+  });
+
+  it("keeps a null key and a tombstone as they are", () => {
+    const message = { topic: "t", partition: 0, offset: "1", key: null, value: null, headers: {}, timestamp: 0 };
+    expect(detachedMessage(message)).toEqual(message);
   });
 });

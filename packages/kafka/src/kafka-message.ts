@@ -58,6 +58,19 @@ export function fromClientMessage(topic: string, partition: number, message: Cli
   };
 }
 
+/**
+ * The record with its key and value copied out of the fetch response they are views of. A
+ * record kept after its batch is handled (queued for an endpoint, timed until due) would
+ * otherwise keep the whole response alive: up to a megabyte per partition for a kilobyte.
+ */
+export function detachedMessage(message: KafkaMessage): KafkaMessage {
+  return {
+    ...message,
+    key: message.key === null ? null : Buffer.from(message.key),
+    value: message.value === null ? null : Buffer.from(message.value),
+  };
+}
+
 export function toClientMessage(message: OutgoingMessage): ClientOutgoingMessage {
   const out: ClientOutgoingMessage = { value: message.value };
   if (message.key !== undefined) out.key = message.key;

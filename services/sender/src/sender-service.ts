@@ -20,6 +20,7 @@ import type { EndpointConfig, EndpointDirectory, SecretBox } from "@novatrade/en
 import {
   consumerProbe,
   createShardedConsumer,
+  detachedMessage,
   type BatchContext,
   type InheritedOffset,
   type KafkaBatch,
@@ -410,7 +411,8 @@ export class SenderService {
     if (aheadMs !== null && this.#lookahead.hasRoom()) {
       // Due within its tier's jitter spread: timed in memory, and the records behind it read on.
       tracker.begin(message.topic, message.partition, message.offset);
-      this.#lookahead.schedule(message.topic, message.partition, message.offset, aheadMs, () => this.#takeDueRetry(message, request));
+      const kept = detachedMessage(message);
+      this.#lookahead.schedule(message.topic, message.partition, message.offset, aheadMs, () => this.#takeDueRetry(kept, request));
       return true;
     }
     if (decision.action === "hold") {
@@ -420,7 +422,8 @@ export class SenderService {
       return false;
     }
     tracker.begin(message.topic, message.partition, message.offset);
-    const job: DeliveryJob = { source, message, request, run: () => this.#attempt(job) };
+    // Queued jobs outlive their batch: they must not keep its fetch response alive.
+    const job: DeliveryJob = { source, message: detachedMessage(message), request, run: () => this.#attempt(job) };
     this.#dispatch(job, decision);
     return true;
   }
