@@ -23,6 +23,8 @@ export interface PacedRunFigures {
   window: Record<string, GroupSummary & { deliveriesPerSecond: number }>;
   /** The receiver's counters at the end, warm-up and start-up included. */
   receiver: ReceiverStats;
+  /** The measured window: events created from `start` (epoch ms, after warm-up) to `end`. */
+  windowMs: { start: number; end: number };
 }
 
 /**
@@ -61,5 +63,5 @@ export async function pacedRun(dispatcher: BenchDispatcher, options: PacedRunOpt
   const window = Object.fromEntries(
     Object.entries(created).map(([group, figures]) => [group, { ...figures, deliveriesPerSecond: Math.round((arrived[group]?.deliveries ?? 0) / options.durationS) }]),
   );
-  return { generator: summary, window, receiver: await dispatcher.receiver.stats() };
+  return { generator: summary, window, receiver: await dispatcher.receiver.stats(), windowMs: { start: windowStart, end: windowEnd } };
 }
