@@ -3,6 +3,7 @@ import { topicNames, workSignalRecord, type TopicNaming } from "@novatrade/domai
 import { deliveryTopicSpec } from "@novatrade/endpoint-config";
 import { consumerProbe, nextOffset, type KafkaClient, type KafkaConsumer, type KafkaProducer, type OutgoingMessage } from "@novatrade/kafka";
 import type { EventRouter } from "./event-router.js";
+import { RoutedOffsets } from "./routed-offsets.js";
 
 export interface RouterServiceDeps {
   kafka: KafkaClient;
@@ -26,6 +27,7 @@ export class RouterService {
   readonly #deps: RouterServiceDeps;
   readonly #knownEndpoints = new Set<string>();
   #consumer: KafkaConsumer | null = null;
+  #commits: RoutedOffsets | null = null;
 
   constructor(deps: RouterServiceDeps) {
     this.#deps = deps;
@@ -40,6 +42,14 @@ export class RouterService {
       sessionTimeoutMs: this.#deps.sessionTimeoutMs,
     });
     this.#consumer = consumer;
+    const commits = new RoutedOffsets(
+      (offsets) => consumer.commit(offsets),
+      (error) => logger.warn({ err: error }, "committing routed offsets failed; the next commit covers them, or their partition's new owner routes them again"),
+    );
+    this.#commits = commits;
+    consumer.on("groupJoin", ({ assignment }) =>
+      commits.retainOnly(new Set(assignment.flatMap(({ topic, partitions }) => (partitions ?? []).map((partition) => `${partition}:${topic}`)))),
+    );
     await consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: 3,
@@ -70,7 +80,10 @@ export class RouterService {
         if (deliveryTopics.size > 0) this.#signalWork(deliveryTopics);
         // Only now, with every write acknowledged, does the batch count as routed.
         context.resolveOffset(lastRouted);
-        await consumer.commit([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(lastRouted) }]);
+        commits.routed(batch.topic, batch.partition, nextOffset(lastRouted));
+        const committed = commits.commitNow();
+        // Stopping: the last batch's commit must land before the group is left.
+        if (!context.isRunning()) await committed;
         await context.heartbeat();
       },
       onHandlerError: (error, context) => {
@@ -81,6 +94,7 @@ export class RouterService {
   }
 
   async stop(): Promise<void> {
+    await this.#commits?.commitNow();
     await this.#consumer?.disconnect();
     this.#consumer = null;
   }
