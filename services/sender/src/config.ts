@@ -54,6 +54,12 @@ export function loadConfig(env: Record<string, string | undefined>) {
        */
       SENDER_DELIVERY_SHARDS: intVar(16, 1).pipe(z.number().max(MAX_DELIVERY_SHARDS)),
       /**
+       * Most bytes fetched per delivery partition per request. About what an endpoint's lane
+       * takes (SENDER_ENDPOINT_BACKLOG_LIMIT deliveries): a partition whose lane is full is held
+       * and fetched again later, so the rest of a larger fetch was decoded for nothing.
+       */
+      SENDER_FETCH_BYTES_PER_PARTITION: intVar(262_144, 1_024),
+      /**
        * Retries read ahead of their due time (within their tier's jitter spread) and timed in
        * memory, at most; beyond it a tier partition is held at its next retry until it is due.
        */

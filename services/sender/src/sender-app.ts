@@ -107,6 +107,7 @@ export async function startSender(
     endOffsetPollMs: config.SENDER_END_OFFSET_POLL_MS,
     partitionLingerMs: config.SENDER_PARTITION_LINGER_MS,
     retryLookaheadMax: config.SENDER_RETRY_LOOKAHEAD_MAX,
+    fetchBytesPerPartition: config.SENDER_FETCH_BYTES_PER_PARTITION,
     maxLingeringPartitions: config.SENDER_MAX_LINGERING_PARTITIONS,
     deliveryShards: config.SENDER_DELIVERY_SHARDS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,

@@ -80,6 +80,8 @@ export interface SenderServiceDeps {
   /** Milliseconds a caught-up delivery partition stays fetched, and how many at most (all shards). */
   partitionLingerMs: number;
   maxLingeringPartitions: number;
+  /** Most bytes fetched per delivery partition per request. */
+  fetchBytesPerPartition: number;
   /** Retries kept in memory at most until due (`RetryLookahead`). */
   retryLookaheadMax: number;
   /** Consumer groups the delivery topics are split over (see deliveryShardOf). */
@@ -193,6 +195,7 @@ export class SenderService {
             inheritOffsets: (partitions) => this.#offsetsOfOtherLayouts(partitions),
           },
           ...this.#groupTimeouts(),
+          maxBytesPerPartition: this.#deps.fetchBytesPerPartition,
         }),
       ),
       (topic) => deliveryShardOf(topic, shards),
