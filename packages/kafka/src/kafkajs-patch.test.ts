@@ -24,6 +24,7 @@ const metadataOf = (topics: string[]): { topicMetadata: TopicMetadata[] } => ({
 
 describe("kafkajs patch (linear group join)", () => {
   it.each([
+    "src/admin/index.js",
     "src/utils/arrayDiff.js",
     "src/consumer/subscriptionState.js",
     "src/consumer/consumerGroup.js",
@@ -118,5 +119,79 @@ describe("kafkajs patch (linear group join)", () => {
     expect(assigned[4321]).toEqual({ topic: topicNames[4321], partitions: [4321 % 7] });
     expect(arrayDiff(topicNames, topicNames.slice(1))).toEqual([topicNames[0]]);
     expect(arrayDiff(["x", "y", "x"], ["y"])).toEqual(["x", "x"]);
+  });
+
+  it("refreshes metadata for offsets only when it is missing, old, or lacks a leader of a partition asked for", async () => {
+    const Cluster = internal("cluster/index.js") as { prototype: { findTopicPartitionMetadata(topic: string): unknown; refreshMetadataUnlessCurrent(this: unknown, topics: Array<{ topic: string; partitions: number[] }>, maxAgeMs: number): Promise<void> } };
+    const now = Date.now();
+    let refreshes = 0;
+    // An admin's broker pool: metadataMaxAge 0, so metadataExpireAt is when it was refreshed.
+    const cluster = {
+      brokerPool: { metadata: metadataOf(["a", "b"]) as ReturnType<typeof metadataOf> | null, metadataExpireAt: now as number | null, metadataMaxAge: 0 },
+      findTopicPartitionMetadata: Cluster.prototype.findTopicPartitionMetadata,
+      refreshMetadata: async () => void refreshes++,
+    };
+    const refreshesFor = async (topics: Array<{ topic: string; partitions: number[] }>, maxAgeMs = 300_000) => {
+      refreshes = 0;
+      await Cluster.prototype.refreshMetadataUnlessCurrent.call(cluster, topics, maxAgeMs);
+      return refreshes;
+    };
+    expect(await refreshesFor([{ topic: "a", partitions: [0] }, { topic: "b", partitions: [0, 1] }])).toBe(0);
+    expect(await refreshesFor([{ topic: "b", partitions: [2] }])).toBe(1); // a partition it does not know
+    expect(await refreshesFor([{ topic: "c", partitions: [0] }])).toBe(1); // a topic it does not know
+    cluster.brokerPool.metadataExpireAt = now - 400_000;
+    expect(await refreshesFor([{ topic: "a", partitions: [0] }])).toBe(1); // older than the max age
+    cluster.brokerPool.metadataExpireAt = now;
+    cluster.brokerPool.metadata = { topicMetadata: [{ topic: "a", partitionMetadata: [{ partitionId: 0, leader: -1 }] }] };
+    expect(await refreshesFor([{ topic: "a", partitions: [0] }])).toBe(1); // no leader
+    cluster.brokerPool.metadata = null;
+    cluster.brokerPool.metadataExpireAt = null;
+    expect(await refreshesFor([])).toBe(1);
+  });
+
+  it("reads offsets of known partitions without a Metadata request, and refreshes once and retries when a read fails", async () => {
+    const createAdmin = internal("admin/index.js") as (params: { logger: unknown; retry: unknown; cluster: unknown }) => {
+      fetchPartitionsOffset(options: { topics: Array<{ topic: string; partitions: number[] }>; fromBeginning?: boolean }): Promise<unknown>;
+      fetchTopicPartitionIds(options: { topics: string[] }): Promise<Array<{ topic: string; partitions: number[] }>>;
+    };
+    const Cluster = internal("cluster/index.js") as { prototype: { findTopicPartitionMetadata(topic: string): unknown; refreshMetadataUnlessCurrent(topics: unknown, maxAgeMs: number): Promise<void> } };
+    const calls: string[] = [];
+    let failNext = false;
+    const cluster = {
+      brokerPool: { metadata: metadataOf(topicNames.slice(0, 3)), metadataExpireAt: Date.now(), metadataMaxAge: 0 },
+      addMultipleTargetTopics: async () => void calls.push("targets"),
+      refreshMetadataIfNecessary: async () => void calls.push("refreshIfNecessary"),
+      refreshMetadata: async () => void calls.push("refresh"),
+      findTopicPartitionMetadata: Cluster.prototype.findTopicPartitionMetadata,
+      refreshMetadataUnlessCurrent: Cluster.prototype.refreshMetadataUnlessCurrent,
+      fetchTopicsOffset: async (request: unknown) => {
+        calls.push("listOffsets");
+        if (failNext) {
+          failNext = false;
+          throw new Error("This server is not the leader for that topic-partition");
+        }
+        return request;
+      },
+    };
+    const silent = { info() {}, warn() {}, error() {}, debug() {} };
+    const admin = createAdmin({ logger: { namespace: () => silent }, retry: {}, cluster });
+    const topics = [{ topic: topicNames[0]!, partitions: [0] }, { topic: topicNames[1]!, partitions: [0, 1] }];
+
+    await admin.fetchPartitionsOffset({ topics });
+    expect(calls).toEqual(["targets", "listOffsets"]);
+    calls.length = 0;
+    failNext = true;
+    await admin.fetchPartitionsOffset({ topics });
+    expect(calls).toEqual(["targets", "listOffsets", "refresh", "listOffsets"]);
+
+    calls.length = 0;
+    expect(await admin.fetchTopicPartitionIds({ topics: [topicNames[1]!, topicNames[2]!] })).toEqual([
+      { topic: topicNames[1], partitions: [0, 1] },
+      { topic: topicNames[2], partitions: [0, 1, 2] },
+    ]);
+    expect(calls).toEqual(["targets"]);
+    calls.length = 0;
+    await admin.fetchTopicPartitionIds({ topics: [topicNames[3]!] });
+    expect(calls).toEqual(["targets", "refresh"]);
   });
 });
