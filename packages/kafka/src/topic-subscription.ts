@@ -9,10 +9,11 @@ export function resolveTopics(selectors: readonly TopicSelector[], existing: rea
       resolved.add(selector);
       continue;
     }
-    for (const topic of existing) {
-      // A global or sticky RegExp keeps state between test() calls; match on a fresh copy.
-      if (new RegExp(selector.source, selector.flags.replace(/[gy]/g, "")).test(topic)) resolved.add(topic);
-    }
+    // A global or sticky RegExp keeps state between test() calls; match on a copy without those
+    // flags (one per selector, not per topic: 16 delivery shards each match every topic of a
+    // 10,000-topic listing every refresh).
+    const pattern = new RegExp(selector.source, selector.flags.replace(/[gy]/g, ""));
+    for (const topic of existing) if (pattern.test(topic)) resolved.add(topic);
   }
   return [...resolved].sort();
 }

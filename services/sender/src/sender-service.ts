@@ -33,6 +33,7 @@ import {
 import type { EventProducer } from "@novatrade/producer";
 import { recordsForAttempt, recordsForSkip } from "./attempt-records.js";
 import { BatchingWriter } from "./batching-writer.js";
+import { BoundedCache } from "./bounded-cache.js";
 import { DeliveryWrites } from "./delivery-writes.js";
 import type { Clock } from "./clock.js";
 import { attemptDelivery, isOwnFault, OpenedSecrets, type OwnFault } from "./delivery-attempt.js";
@@ -89,6 +90,8 @@ export { PARKED_HEADER } from "./delivery-writes.js";
 
 /** Lane hold reasons. */
 const PAUSED = "paused";
+/** Topics whose delivery shard is remembered (endpoints beyond it are hashed again, no more). */
+const SHARD_CACHE_TOPICS = 100_000;
 const OWN_FAULT = "own-fault";
 
 /** One record handed to an endpoint's lane. */
@@ -165,6 +168,9 @@ export class SenderService {
     for (const endpoint of directory.all()) if (endpoint.status === "PAUSED") this.#lanes.hold(endpoint.endpointId, PAUSED);
 
     const shards = this.#deps.deliveryShards;
+    // Each shard's topic refresh asks for the shard of every topic listed: hashed once per topic.
+    const shardCache = new BoundedCache<number>(SHARD_CACHE_TOPICS);
+    const shardOf = (topic: string) => shardCache.getOrMake(topic, () => deliveryShardOf(topic, shards));
     const periodicTopicListing = this.#sharedTopicListing();
     // One topic per endpoint, most of them idle: only partitions with records are fetched, and
     // the topics are split over shard groups so a new endpoint rebalances one small group.
@@ -173,7 +179,7 @@ export class SenderService {
         kafka.createConsumer({
           groupId: deliveryShardGroupId(groupId, shard, shards),
           topics: [deliveryTopicPattern(naming)],
-          topicFilter: (topic) => deliveryShardOf(topic, shards) === shard,
+          topicFilter: (topic) => shardOf(topic) === shard,
           fromBeginning: true,
           topicRefreshIntervalMs: this.#deps.topicRefreshMs,
           periodicTopicListing,
@@ -181,7 +187,7 @@ export class SenderService {
           ...this.#groupTimeouts(),
         }),
       ),
-      (topic) => deliveryShardOf(topic, shards),
+      shardOf,
       (error, event) => this.#deps.logger.error({ err: error, event }, "delivery consumer event listener failed"),
     );
     this.#delivery = delivery;
