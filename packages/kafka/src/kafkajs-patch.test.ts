@@ -25,6 +25,9 @@ const metadataOf = (topics: string[]): { topicMetadata: TopicMetadata[] } => ({
 describe("kafkajs patch (linear group join)", () => {
   it.each([
     "src/admin/index.js",
+    "src/network/requestQueue/index.js",
+    "src/consumer/runner.js",
+    "src/consumer/index.js",
     "src/utils/arrayDiff.js",
     "src/consumer/subscriptionState.js",
     "src/consumer/consumerGroup.js",
@@ -193,5 +196,83 @@ describe("kafkajs patch (linear group join)", () => {
     calls.length = 0;
     await admin.fetchTopicPartitionIds({ topics: [topicNames[3]!] });
     expect(calls).toEqual(["targets", "refresh"]);
+  });
+
+  it("schedules no check of a request queue with nothing pending and no throttle, and one while a request waits", () => {
+    const RequestQueue = internal("network/requestQueue/index.js") as new (options: Record<string, unknown>) => {
+      pending: unknown[];
+      throttledUntil: number;
+      throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+      checkPendingRequests(): void;
+      scheduleCheckPendingRequests(): void;
+    };
+    const silent = { debug() {}, info() {}, warn() {}, error() {} };
+    const queue = new RequestQueue({ maxInFlightRequests: null, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: "test", broker: "b:1", logger: silent });
+    queue.checkPendingRequests();
+    expect(queue.throttleCheckTimeoutId).toBeNull();
+    // Throttled by the broker with a request waiting: it is checked again later.
+    queue.throttledUntil = Date.now() + 60_000;
+    queue.pending.push({});
+    queue.scheduleCheckPendingRequests();
+    expect(queue.throttleCheckTimeoutId).not.toBeNull();
+    clearTimeout(queue.throttleCheckTimeoutId!);
+  });
+
+  it("ends a wait for a change of the pause state at a resume, an assignment or a stop, and only then", async () => {
+    const SubscriptionState = internal("consumer/subscriptionState.js") as new () => {
+      assign(topics: Array<{ topic: string; partitions: number[] }>): void;
+      pause(topics: Array<{ topic: string; partitions?: number[] }>): void;
+      resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
+      waitForChange(ms: number): Promise<void>;
+      wakeWaiters(): void;
+    };
+    const state = new SubscriptionState();
+    state.assign([{ topic: "a", partitions: [0, 1] }]);
+    state.pause([{ topic: "a", partitions: [0, 1] }]);
+    const hourMs = 3_600_000;
+    const ended = async (wait: Promise<void>, change: () => void) => {
+      let done = false;
+      void wait.then(() => (done = true));
+      await Promise.resolve();
+      const before = done;
+      change();
+      await Promise.resolve();
+      return { before, after: done };
+    };
+    expect(await ended(state.waitForChange(hourMs), () => state.resume([{ topic: "a", partitions: [1] }]))).toEqual({ before: false, after: true });
+    expect(await ended(state.waitForChange(hourMs), () => state.assign([{ topic: "b", partitions: [0] }]))).toEqual({ before: false, after: true });
+    expect(await ended(state.waitForChange(hourMs), () => state.wakeWaiters())).toEqual({ before: false, after: true });
+    // Nothing pending after a wake-up: no timer of an hour is left behind.
+    expect((state as unknown as { changeWaiters: Set<unknown> }).changeWaiters.size).toBe(0);
+  });
+
+  it("lets a consumer whose every partition is paused wait until its next heartbeat, and a resume cut the wait short", async () => {
+    const ConsumerGroup = internal("consumer/consumerGroup.js") as { prototype: { fetch(this: unknown, nodeId: number): Promise<unknown[]> } };
+    const SubscriptionState = internal("consumer/subscriptionState.js") as new () => {
+      assign(topics: Array<{ topic: string; partitions: number[] }>): void;
+      pause(topics: Array<{ topic: string; partitions?: number[] }>): void;
+      resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
+      waitForChange(ms: number): Promise<void>;
+    };
+    const subscriptionState = new SubscriptionState();
+    subscriptionState.assign([{ topic: "a", partitions: [0] }]);
+    subscriptionState.pause([{ topic: "a", partitions: [0] }]);
+    const waits: number[] = [];
+    const wrapped = subscriptionState.waitForChange.bind(subscriptionState);
+    subscriptionState.waitForChange = (ms) => {
+      waits.push(ms);
+      return wrapped(ms);
+    };
+    const group = { subscriptionState, maxWaitTime: 100, idleFetchWaitTime: 3_000, logger: { debug() {} } };
+    let fetched = false;
+    const fetching = ConsumerGroup.prototype.fetch.call(group, 1).then((batches) => {
+      fetched = true;
+      return batches;
+    });
+    await Promise.resolve();
+    expect(fetched).toBe(false);
+    subscriptionState.resume([{ topic: "a", partitions: [0] }]);
+    expect(await fetching).toEqual([]);
+    expect(waits).toEqual([3_000]);
   });
 });
