@@ -90,6 +90,8 @@ export { PARKED_HEADER } from "./delivery-writes.js";
 
 /** Lane hold reasons. */
 const PAUSED = "paused";
+/** How long a fetch of the work-signals topic waits for a signal, in milliseconds. */
+const WORK_SIGNALS_MAX_WAIT_MS = 1_000;
 /** Topics whose delivery shard is remembered (endpoints beyond it are hashed again, no more). */
 const SHARD_CACHE_TOPICS = 100_000;
 const OWN_FAULT = "own-fault";
@@ -252,6 +254,10 @@ export class SenderService {
       topics: [topicNames(this.#deps.naming).workSignals],
       fromBeginning: false,
       ...this.#groupTimeouts(),
+      // Never paused, so a longer wait delays nothing: the broker answers a fetch as soon as a
+      // signal is written. 100 ms made it ten fetches a second while idle; a second keeps the
+      // wait for this consumer at a stop short.
+      maxWaitTimeMs: WORK_SIGNALS_MAX_WAIT_MS,
     });
     this.#workSignals = consumer;
     await consumer.run({
