@@ -275,4 +275,23 @@ describe("kafkajs patch (linear group join)", () => {
     expect(await fetching).toEqual([]);
     expect(waits).toEqual([3_000]);
   });
+
+  it("lists every topic without refreshing the admin's metadata first once it has some", async () => {
+    const Cluster = internal("cluster/index.js") as { prototype: { metadata(this: unknown, options?: { topics?: string[] }): Promise<unknown> } };
+    const calls: string[] = [];
+    const cluster = {
+      retrier: (run: (bail: (error: unknown) => never) => Promise<unknown>) => run((error) => { throw error; }),
+      brokerPool: {
+        metadata: metadataOf(["a"]) as ReturnType<typeof metadataOf> | null,
+        refreshMetadataIfNecessary: async (topics: string[]) => void calls.push(`refresh ${topics.length}`),
+        withBroker: async (use: (pool: { broker: { metadata(topics: string[]): Promise<unknown> } }) => Promise<unknown>) =>
+          use({ broker: { metadata: async (topics) => void calls.push(`metadata ${topics.length}`) } }),
+      },
+    };
+    await Cluster.prototype.metadata.call(cluster);
+    await Cluster.prototype.metadata.call(cluster, { topics: ["a", "b"] });
+    cluster.brokerPool.metadata = null;
+    await Cluster.prototype.metadata.call(cluster);
+    expect(calls).toEqual(["metadata 0", "refresh 2", "metadata 2", "refresh 0", "metadata 0"]);
+  });
 });
