@@ -540,9 +540,8 @@ class PatternAwareConsumer implements KafkaConsumer {
   }
 
   private async resolve(listTopics = () => this.deps.listTopics()): Promise<string[]> {
-    const topics = hasPattern(this.options.topics) ? resolveTopics(this.options.topics, await listTopics()) : resolveTopics(this.options.topics, []);
     const filter = this.options.topicFilter;
-    return filter ? topics.filter((topic) => filter(topic)) : topics;
+    return resolveTopics(this.options.topics, hasPattern(this.options.topics) ? await listTopics() : [], filter ? (topic) => filter(topic) : undefined);
   }
 
   private liveInner(): ClientConsumer | undefined {
