@@ -9,7 +9,7 @@ import { freePort } from "../test/support/process-tree.js";
 import { startServiceProcess, type ServiceProcess } from "../test/support/service-process.js";
 import { waitUntil } from "../test/support/wait-until.js";
 import { publishSpread } from "./support/dispatcher.js";
-import { PRODUCTION_TOPIC_REFRESH, benchResults, percent, seconds } from "./support/endpoint-scale-harness.js";
+import { PRODUCTION_END_OFFSET_POLL, PRODUCTION_TOPIC_REFRESH, benchResults, percent, seconds } from "./support/endpoint-scale-harness.js";
 import { brokerPid, cpuSeconds, rssMiB, scrapeMetrics, sumOf } from "./support/process-stats.js";
 import { startReceiverProcess, type ReceiverProcess } from "./support/receiver-process.js";
 
@@ -49,9 +49,10 @@ const results = benchResults("endpoint-scale", {
   idleWindowMs: IDLE_WINDOW_MS,
   addEndpoints: ADD_ENDPOINTS,
   steadyEventsPerSecond: STEADY_EVENTS_PER_SECOND,
-  pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, session timeout 6 s; sender defaults otherwise (SENDER_DELIVERY_SHARDS 16, SENDER_END_OFFSET_POLL_MS 5000 with the router's work signals); SENDER_TOPIC_REFRESH_MS 30000 (production default)",
+  pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, session timeout 6 s; sender defaults otherwise (SENDER_DELIVERY_SHARDS 16, SENDER_END_OFFSET_POLL_MS 5000 without and SENDER_END_OFFSET_POLL_SIGNALLED_MS 30000 with the router's work signals); SENDER_TOPIC_REFRESH_MS 30000 (production defaults)",
   shardsOverride: process.env.SENDER_DELIVERY_SHARDS ?? null,
   endOffsetPollOverride: process.env.SENDER_END_OFFSET_POLL_MS ?? null,
+  endOffsetPollSignalledOverride: process.env.SENDER_END_OFFSET_POLL_SIGNALLED_MS ?? null,
 });
 
 /** The sender's delivery partitions (every delivery shard group's series), optionally in one work state. */
@@ -83,7 +84,7 @@ describe("endpoint scale", () => {
   for (const endpoints of SIZES) {
     test(`${endpoints} endpoints in ${endpoints} organizations`, async () => {
       const senderOpsPort = await freePort();
-      const pipeline = await startPipeline({ env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", SENDER_OPS_PORT: String(senderOpsPort), ...PRODUCTION_TOPIC_REFRESH } });
+      const pipeline = await startPipeline({ env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", SENDER_OPS_PORT: String(senderOpsPort), ...PRODUCTION_TOPIC_REFRESH, ...PRODUCTION_END_OFFSET_POLL } });
       const receiver = await startReceiverProcess();
       const processes: ServiceProcess[] = [];
       const run: Record<string, unknown> = { endpoints };

@@ -98,9 +98,10 @@ export interface WorkGateOptions {
   /**
    * How often the end offsets of every assigned partition are polled, in milliseconds. With
    * `checkForWork` called when records are written (a signal), this is only the safety net for
-   * writes nobody signalled.
+   * writes nobody signalled. A function is asked again before each wait (the caller may poll
+   * less often while its signals arrive).
    */
-  pollIntervalMs: number;
+  pollIntervalMs: number | (() => number);
   /**
    * Where a partition this group never committed starts when another group did: asked at a
    * group join for those partitions, before they are first read; the group reads from the
@@ -321,10 +322,19 @@ class PatternAwareConsumer implements KafkaConsumer {
       // A pending refresh must not keep the process alive on its own.
       this.refreshTimer.unref();
     }
-    if (this.work && this.options.readOnlyWithWork) {
-      this.workTimer = setInterval(() => void this.pollWork(), this.options.readOnlyWithWork.pollIntervalMs);
-      this.workTimer.unref();
-    }
+    if (this.work && this.options.readOnlyWithWork) this.scheduleWorkPoll(this.options.readOnlyWithWork.pollIntervalMs);
+  }
+
+  /** The next work-gate poll, after the interval asked for now; then the one after it. */
+  private scheduleWorkPoll(every: number | (() => number)): void {
+    const timer = setTimeout(() => {
+      void this.pollWork().finally(() => {
+        // Not after a disconnect, which forgets the timer.
+        if (this.workTimer === timer) this.scheduleWorkPoll(every);
+      });
+    }, typeof every === "function" ? every() : every);
+    this.workTimer = timer;
+    timer.unref();
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
@@ -529,7 +539,7 @@ class PatternAwareConsumer implements KafkaConsumer {
   disconnect(): Promise<void> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
-    if (this.workTimer) clearInterval(this.workTimer);
+    if (this.workTimer) clearTimeout(this.workTimer);
     this.workTimer = undefined;
     return this.lifecycle.run(async () => {
       if (this.state === "stopped") return;

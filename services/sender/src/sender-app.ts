@@ -105,6 +105,7 @@ export async function startSender(
     commitIntervalMs: config.SENDER_COMMIT_INTERVAL_MS,
     topicRefreshMs: config.SENDER_TOPIC_REFRESH_MS,
     endOffsetPollMs: config.SENDER_END_OFFSET_POLL_MS,
+    endOffsetPollSignalledMs: config.SENDER_END_OFFSET_POLL_SIGNALLED_MS,
     deliveryShards: config.SENDER_DELIVERY_SHARDS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     clock: deps.clock ?? systemClock,

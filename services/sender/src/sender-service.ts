@@ -34,6 +34,7 @@ import type { EventProducer } from "@novatrade/producer";
 import { recordsForAttempt, recordsForSkip } from "./attempt-records.js";
 import { BatchingWriter } from "./batching-writer.js";
 import { BoundedCache } from "./bounded-cache.js";
+import { endOffsetPollMs } from "./end-offset-poll.js";
 import { DeliveryWrites } from "./delivery-writes.js";
 import type { Clock } from "./clock.js";
 import { attemptDelivery, isOwnFault, OpenedSecrets, type OwnFault } from "./delivery-attempt.js";
@@ -76,6 +77,11 @@ export interface SenderServiceDeps {
   topicRefreshMs: number;
   /** How often the delivery partitions' end offsets are polled (work gate), in milliseconds. */
   endOffsetPollMs: number;
+  /**
+   * The same while the work signals are read, in milliseconds (see endOffsetPollMs in
+   * end-offset-poll.ts); default `endOffsetPollMs`.
+   */
+  endOffsetPollSignalledMs?: number;
   /** Consumer groups the delivery topics are split over (see deliveryShardOf). */
   deliveryShards: number;
   /** Milliseconds. */
@@ -174,6 +180,8 @@ export class SenderService {
     const shardCache = new BoundedCache<number>(SHARD_CACHE_TOPICS);
     const shardOf = (topic: string) => shardCache.getOrMake(topic, () => deliveryShardOf(topic, shards));
     const periodicTopicListing = this.#sharedTopicListing();
+    const intervals = { unsignalledMs: this.#deps.endOffsetPollMs, signalledMs: this.#deps.endOffsetPollSignalledMs ?? this.#deps.endOffsetPollMs };
+    const pollIntervalMs = () => endOffsetPollMs(this.#workSignals?.status() === "running", intervals);
     // One topic per endpoint, most of them idle: only partitions with records are fetched, and
     // the topics are split over shard groups so a new endpoint rebalances one small group.
     const delivery = createShardedConsumer(
@@ -185,7 +193,7 @@ export class SenderService {
           fromBeginning: true,
           topicRefreshIntervalMs: this.#deps.topicRefreshMs,
           periodicTopicListing,
-          readOnlyWithWork: { pollIntervalMs: this.#deps.endOffsetPollMs, inheritOffsets: (partitions) => this.#offsetsOfOtherLayouts(partitions) },
+          readOnlyWithWork: { pollIntervalMs: pollIntervalMs, inheritOffsets: (partitions) => this.#offsetsOfOtherLayouts(partitions) },
           ...this.#groupTimeouts(),
         }),
       ),
@@ -260,6 +268,12 @@ export class SenderService {
       maxWaitTimeMs: WORK_SIGNALS_MAX_WAIT_MS,
     });
     this.#workSignals = consumer;
+    // It reads from the end at each join: signals written while it was away (starting,
+    // rejoining) are lost, so every idle delivery partition is checked once it reads again.
+    consumer.on("groupJoin", () => {
+      const delivery = this.#delivery;
+      if (delivery) delivery.checkForWork(delivery.topics());
+    });
     await consumer.run({
       autoCommit: false,
       eachBatch: async (batch) => {
