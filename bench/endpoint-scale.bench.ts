@@ -24,7 +24,9 @@ import { startReceiverProcess, type ReceiverProcess } from "./support/receiver-p
  * BENCH_ENDPOINT_SCALE_EVENTS (default 6000) the events; BENCH_IDLE_WINDOW_MS (default 10000)
  * how long idle CPU is measured; BENCH_IDLE_ONLY=1 stops each size after the idle window (for
  * profiling it: the sender stops right after it, and nothing is written to the results file, as
- * the run is not the whole scenario). BENCH_CPU_PROF_DIR=<dir> runs the sender and the router with `node --cpu-prof`
+ * the run is not the whole scenario); BENCH_SESSION_TIMEOUT_MS sets the services'
+ * KAFKA_SESSION_TIMEOUT_MS (default: the test pipeline's 6 s; production's is 30 s, and each
+ * idle group heartbeats every tenth of it). BENCH_CPU_PROF_DIR=<dir> runs the sender and the router with `node --cpu-prof`
  * and stops them with SIGTERM (the profile is written at exit) instead of SIGKILL.
  *
  * Then, per N, new endpoints while events flow: BENCH_ADD_ENDPOINTS (default 100; 0 skips it)
@@ -42,6 +44,7 @@ const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
 const ADD_ENDPOINTS = Number(process.env.BENCH_ADD_ENDPOINTS ?? 100);
 const STEADY_EVENTS_PER_SECOND = Number(process.env.BENCH_STEADY_EVENTS_PER_SECOND ?? 100);
 const IDLE_ONLY = process.env.BENCH_IDLE_ONLY === "1";
+const SESSION_TIMEOUT: Record<string, string> = process.env.BENCH_SESSION_TIMEOUT_MS ? { KAFKA_SESSION_TIMEOUT_MS: process.env.BENCH_SESSION_TIMEOUT_MS } : {};
 const data = sampleEvent("compliance.decision_made").data;
 
 const results = benchResults("endpoint-scale", {
@@ -53,6 +56,7 @@ const results = benchResults("endpoint-scale", {
   shardsOverride: process.env.SENDER_DELIVERY_SHARDS ?? null,
   endOffsetPollOverride: process.env.SENDER_END_OFFSET_POLL_MS ?? null,
   endOffsetPollSignalledOverride: process.env.SENDER_END_OFFSET_POLL_SIGNALLED_MS ?? null,
+  sessionTimeoutOverride: process.env.BENCH_SESSION_TIMEOUT_MS ?? null,
 });
 
 /** The sender's delivery partitions (every delivery shard group's series), optionally in one work state. */
@@ -84,7 +88,7 @@ describe("endpoint scale", () => {
   for (const endpoints of SIZES) {
     test(`${endpoints} endpoints in ${endpoints} organizations`, async () => {
       const senderOpsPort = await freePort();
-      const pipeline = await startPipeline({ env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", SENDER_OPS_PORT: String(senderOpsPort), ...PRODUCTION_TOPIC_REFRESH, ...PRODUCTION_END_OFFSET_POLL } });
+      const pipeline = await startPipeline({ env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", SENDER_OPS_PORT: String(senderOpsPort), ...PRODUCTION_TOPIC_REFRESH, ...PRODUCTION_END_OFFSET_POLL, ...SESSION_TIMEOUT } });
       const receiver = await startReceiverProcess();
       const processes: ServiceProcess[] = [];
       const run: Record<string, unknown> = { endpoints };
