@@ -9,7 +9,7 @@ import { freePort } from "../test/support/process-tree.js";
 import { startServiceProcess, type ServiceProcess } from "../test/support/service-process.js";
 import { waitUntil } from "../test/support/wait-until.js";
 import { publishSpread } from "./support/dispatcher.js";
-import { PRODUCTION_TOPIC_REFRESH, benchResults, percent, seconds } from "./support/endpoint-scale-harness.js";
+import { PRODUCTION_END_OFFSET_POLL, PRODUCTION_TOPIC_REFRESH, benchResults, percent, seconds } from "./support/endpoint-scale-harness.js";
 import { brokerPid, cpuSeconds, rssMiB, scrapeMetrics, sumOf } from "./support/process-stats.js";
 import { startReceiverProcess, type ReceiverProcess } from "./support/receiver-process.js";
 
@@ -22,7 +22,11 @@ import { startReceiverProcess, type ReceiverProcess } from "./support/receiver-p
  *
  * BENCH_ENDPOINT_SCALE=10,1000 (default 10,1000,5000,10000) picks the sizes;
  * BENCH_ENDPOINT_SCALE_EVENTS (default 6000) the events; BENCH_IDLE_WINDOW_MS (default 10000)
- * how long idle CPU is measured. BENCH_CPU_PROF_DIR=<dir> runs the sender and the router with `node --cpu-prof`
+ * how long idle CPU is measured; BENCH_IDLE_ONLY=1 stops each size after the idle window (for
+ * profiling it: the sender stops right after it, and nothing is written to the results file, as
+ * the run is not the whole scenario); BENCH_SESSION_TIMEOUT_MS sets the services'
+ * KAFKA_SESSION_TIMEOUT_MS (default: the test pipeline's 6 s; production's is 30 s, and each
+ * idle group heartbeats every tenth of it). BENCH_CPU_PROF_DIR=<dir> runs the sender and the router with `node --cpu-prof`
  * and stops them with SIGTERM (the profile is written at exit) instead of SIGKILL.
  *
  * Then, per N, new endpoints while events flow: BENCH_ADD_ENDPOINTS (default 100; 0 skips it)
@@ -39,6 +43,8 @@ const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_WINDOW_MS ?? 10_000);
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
 const ADD_ENDPOINTS = Number(process.env.BENCH_ADD_ENDPOINTS ?? 100);
 const STEADY_EVENTS_PER_SECOND = Number(process.env.BENCH_STEADY_EVENTS_PER_SECOND ?? 100);
+const IDLE_ONLY = process.env.BENCH_IDLE_ONLY === "1";
+const SESSION_TIMEOUT: Record<string, string> = process.env.BENCH_SESSION_TIMEOUT_MS ? { KAFKA_SESSION_TIMEOUT_MS: process.env.BENCH_SESSION_TIMEOUT_MS } : {};
 const data = sampleEvent("compliance.decision_made").data;
 
 const results = benchResults("endpoint-scale", {
@@ -46,9 +52,11 @@ const results = benchResults("endpoint-scale", {
   idleWindowMs: IDLE_WINDOW_MS,
   addEndpoints: ADD_ENDPOINTS,
   steadyEventsPerSecond: STEADY_EVENTS_PER_SECOND,
-  pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, session timeout 6 s; sender defaults otherwise (SENDER_DELIVERY_SHARDS 16, SENDER_END_OFFSET_POLL_MS 5000 with the router's work signals); SENDER_TOPIC_REFRESH_MS 30000 (production default)",
+  pipeline: "test pipeline settings (test/support/pipeline.ts): 3 partitions per shared topic, 1 per delivery topic, session timeout 6 s; sender defaults otherwise (SENDER_DELIVERY_SHARDS 16, SENDER_END_OFFSET_POLL_MS 5000 without and SENDER_END_OFFSET_POLL_SIGNALLED_MS 30000 with the router's work signals); SENDER_TOPIC_REFRESH_MS 30000 (production defaults)",
   shardsOverride: process.env.SENDER_DELIVERY_SHARDS ?? null,
   endOffsetPollOverride: process.env.SENDER_END_OFFSET_POLL_MS ?? null,
+  endOffsetPollSignalledOverride: process.env.SENDER_END_OFFSET_POLL_SIGNALLED_MS ?? null,
+  sessionTimeoutOverride: process.env.BENCH_SESSION_TIMEOUT_MS ?? null,
 });
 
 /** The sender's delivery partitions (every delivery shard group's series), optionally in one work state. */
@@ -57,13 +65,30 @@ async function deliveryPartitions(opsPort: number, prefix: string, state?: "acti
   return sumOf(series, "novatrade_kafka_consumer_work_partitions", state ? { state } : {});
 }
 
+/** Kafka requests a service has sent, by client kind and API (`consumer ListOffsets`), from its /metrics. */
+async function kafkaRequests(opsPort: number): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const { name, labels, value } of await scrapeMetrics(opsPort)) {
+    if (name !== "novatrade_kafka_request_duration_seconds_count") continue;
+    const key = `${labels.component ?? "?"} ${labels.api ?? "?"}`;
+    counts.set(key, (counts.get(key) ?? 0) + value);
+  }
+  return counts;
+}
+
+/** Requests a second between two counts, the busiest first; those under 0.05/s left out. */
+function requestRates(before: Map<string, number>, after: Map<string, number>, windowSeconds: number): Record<string, number> {
+  const rates = [...after].map(([key, count]) => [key, Number(((count - (before.get(key) ?? 0)) / windowSeconds).toFixed(2))] as const);
+  return Object.fromEntries(rates.filter(([, rate]) => rate >= 0.05).sort((a, b) => b[1] - a[1]));
+}
+
 describe("endpoint scale", () => {
-  afterAll(() => results.write());
+  afterAll(() => (IDLE_ONLY ? console.log("endpoint scale (idle only, not written)", JSON.stringify(results.runs)) : results.write()));
 
   for (const endpoints of SIZES) {
     test(`${endpoints} endpoints in ${endpoints} organizations`, async () => {
       const senderOpsPort = await freePort();
-      const pipeline = await startPipeline({ env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", SENDER_OPS_PORT: String(senderOpsPort), ...PRODUCTION_TOPIC_REFRESH } });
+      const pipeline = await startPipeline({ env: { SENDER_GLOBAL_MAX_IN_FLIGHT: "500", SENDER_OPS_PORT: String(senderOpsPort), ...PRODUCTION_TOPIC_REFRESH, ...PRODUCTION_END_OFFSET_POLL, ...SESSION_TIMEOUT } });
       const receiver = await startReceiverProcess();
       const processes: ServiceProcess[] = [];
       const run: Record<string, unknown> = { endpoints };
@@ -93,7 +118,10 @@ describe("endpoint scale", () => {
           intervalMs: 500,
         });
         const broker = brokerPid();
+        const requestsBefore = await kafkaRequests(senderOpsPort);
         const before = { sender: cpuSeconds(sender.pid), broker: cpuSeconds(broker), at: performance.now() };
+        // When the window starts, and which processes: to profile them from outside meanwhile.
+        console.log(`idle window of ${IDLE_WINDOW_MS} ms starts at ${new Date().toISOString()}: sender pid ${sender.pid}, router pid ${router.pid}, broker pid ${broker}`);
         await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
         const windowSeconds = seconds(before.at);
         run.idleCpuPercentOfOneCore = {
@@ -101,6 +129,11 @@ describe("endpoint scale", () => {
           broker: percent((cpuSeconds(broker) - before.broker) / windowSeconds),
         };
         run.idleRssMiB = { sender: rssMiB(sender.pid), router: rssMiB(router.pid), broker: rssMiB(broker) };
+        run.idleSenderKafkaRequestsPerSecond = requestRates(requestsBefore, await kafkaRequests(senderOpsPort), windowSeconds);
+        if (IDLE_ONLY) {
+          console.log("endpoint scale (idle only)", run);
+          return;
+        }
 
         // Throughput: EVENTS events spread over the organizations (one endpoint each).
         const organizations = configs.map((config) => config.organizationUuid);

@@ -124,6 +124,10 @@ export async function startPipeline(options: PipelineOptions = {}): Promise<Pipe
     SENDER_CONNECT_TIMEOUT_MS: "2000",
     SENDER_COMMIT_INTERVAL_MS: "100",
     SENDER_TOPIC_REFRESH_MS: "1000",
+    // Some tests write delivery records without a work signal (as a lost signal would leave
+    // them): they are found within the 5 s safety-net poll, as before the slower poll while
+    // signals are read (production: 30 s).
+    SENDER_END_OFFSET_POLL_SIGNALLED_MS: "5000",
     // A killed member's partitions move on after 6 s instead of 30 s.
     KAFKA_SESSION_TIMEOUT_MS: "6000",
     ROUTER_OPS_PORT: "0",

@@ -48,6 +48,7 @@ export interface PartitionSelection {
 interface PatchedClientAdmin {
   fetchPartitionsOffset(options: { topics: PartitionSelection[]; fromBeginning: boolean }): Promise<Array<{ topic: string; partitions: PartitionOffset[] }>>;
   fetchGroupPartitionOffsets(options: { groupId: string; topics: PartitionSelection[] }): Promise<Array<{ topic: string; partitions: PartitionOffset[] }>>;
+  fetchTopicPartitionIds(options: { topics: string[] }): Promise<PartitionSelection[]>;
 }
 
 export interface GroupMember {
@@ -237,9 +238,10 @@ class Admin implements KafkaAdmin {
     // kafkajs' fetchOffsets looks each topic's partitions up on its own, each behind the
     // metadata lock: at 10,000 endpoint topics they queued for longer than the lock's timeout
     // (and held up the consumers' metadata reads meanwhile). One Metadata request names them
-    // all, one OffsetFetch asks for every partition.
+    // all (and only when the admin's metadata lacks one of them or is old: fetchTopicMetadata
+    // sent two Metadata requests per call), one OffsetFetch asks for every partition.
     const selection = await this.call(`read partitions of ${topics.length} topics`, async (admin) =>
-      (await admin.fetchTopicMetadata({ topics })).topics.map(({ name, partitions }) => ({ topic: name, partitions: partitions.map(({ partitionId }) => partitionId) })),
+      (await (admin as unknown as PatchedClientAdmin).fetchTopicPartitionIds({ topics })).filter(({ partitions }) => partitions.length > 0),
     );
     return (await this.fetchCommittedOffsets(groupId, selection)).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   }

@@ -98,9 +98,10 @@ export interface WorkGateOptions {
   /**
    * How often the end offsets of every assigned partition are polled, in milliseconds. With
    * `checkForWork` called when records are written (a signal), this is only the safety net for
-   * writes nobody signalled.
+   * writes nobody signalled. A function is asked again before each wait (the caller may poll
+   * less often while its signals arrive).
    */
-  pollIntervalMs: number;
+  pollIntervalMs: number | (() => number);
   /**
    * How long a partition that caught up stays fetched, in milliseconds (default 0: paused at
    * once), and how many such partitions at most (default 50): a partition that gets records
@@ -333,8 +334,7 @@ class PatternAwareConsumer implements KafkaConsumer {
       this.refreshTimer.unref();
     }
     if (this.work && this.options.readOnlyWithWork) {
-      this.workTimer = setInterval(() => void this.pollWork(), this.options.readOnlyWithWork.pollIntervalMs);
-      this.workTimer.unref();
+      this.scheduleWorkPoll(this.options.readOnlyWithWork.pollIntervalMs);
       const lingerMs = this.options.readOnlyWithWork.lingerMs ?? 0;
       if (lingerMs > 0) {
         // A lingering partition is let go between lingerMs and 1.25 × lingerMs after it caught up.
@@ -342,6 +342,18 @@ class PatternAwareConsumer implements KafkaConsumer {
         this.lingerTimer.unref();
       }
     }
+  }
+
+  /** The next work-gate poll, after the interval asked for now; then the one after it. */
+  private scheduleWorkPoll(every: number | (() => number)): void {
+    const timer = setTimeout(() => {
+      void this.pollWork().finally(() => {
+        // Not after a disconnect, which forgets the timer.
+        if (this.workTimer === timer) this.scheduleWorkPoll(every);
+      });
+    }, typeof every === "function" ? every() : every);
+    this.workTimer = timer;
+    timer.unref();
   }
 
   async commit(offsets: TopicPartitionOffset[]): Promise<void> {
@@ -546,7 +558,7 @@ class PatternAwareConsumer implements KafkaConsumer {
   disconnect(): Promise<void> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
-    if (this.workTimer) clearInterval(this.workTimer);
+    if (this.workTimer) clearTimeout(this.workTimer);
     this.workTimer = undefined;
     if (this.lingerTimer) clearInterval(this.lingerTimer);
     this.lingerTimer = undefined;
@@ -559,9 +571,8 @@ class PatternAwareConsumer implements KafkaConsumer {
   }
 
   private async resolve(listTopics = () => this.deps.listTopics()): Promise<string[]> {
-    const topics = hasPattern(this.options.topics) ? resolveTopics(this.options.topics, await listTopics()) : resolveTopics(this.options.topics, []);
     const filter = this.options.topicFilter;
-    return filter ? topics.filter((topic) => filter(topic)) : topics;
+    return resolveTopics(this.options.topics, hasPattern(this.options.topics) ? await listTopics() : [], filter ? (topic) => filter(topic) : undefined);
   }
 
   private liveInner(): ClientConsumer | undefined {

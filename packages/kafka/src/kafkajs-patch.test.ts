@@ -24,6 +24,10 @@ const metadataOf = (topics: string[]): { topicMetadata: TopicMetadata[] } => ({
 
 describe("kafkajs patch (linear group join)", () => {
   it.each([
+    "src/admin/index.js",
+    "src/network/requestQueue/index.js",
+    "src/consumer/runner.js",
+    "src/consumer/index.js",
     "src/utils/arrayDiff.js",
     "src/consumer/subscriptionState.js",
     "src/consumer/consumerGroup.js",
@@ -118,5 +122,176 @@ describe("kafkajs patch (linear group join)", () => {
     expect(assigned[4321]).toEqual({ topic: topicNames[4321], partitions: [4321 % 7] });
     expect(arrayDiff(topicNames, topicNames.slice(1))).toEqual([topicNames[0]]);
     expect(arrayDiff(["x", "y", "x"], ["y"])).toEqual(["x", "x"]);
+  });
+
+  it("refreshes metadata for offsets only when it is missing, old, or lacks a leader of a partition asked for", async () => {
+    const Cluster = internal("cluster/index.js") as { prototype: { findTopicPartitionMetadata(topic: string): unknown; refreshMetadataUnlessCurrent(this: unknown, topics: Array<{ topic: string; partitions: number[] }>, maxAgeMs: number): Promise<void> } };
+    const now = Date.now();
+    let refreshes = 0;
+    // An admin's broker pool: metadataMaxAge 0, so metadataExpireAt is when it was refreshed.
+    const cluster = {
+      brokerPool: { metadata: metadataOf(["a", "b"]) as ReturnType<typeof metadataOf> | null, metadataExpireAt: now as number | null, metadataMaxAge: 0 },
+      findTopicPartitionMetadata: Cluster.prototype.findTopicPartitionMetadata,
+      refreshMetadata: async () => void refreshes++,
+    };
+    const refreshesFor = async (topics: Array<{ topic: string; partitions: number[] }>, maxAgeMs = 300_000) => {
+      refreshes = 0;
+      await Cluster.prototype.refreshMetadataUnlessCurrent.call(cluster, topics, maxAgeMs);
+      return refreshes;
+    };
+    expect(await refreshesFor([{ topic: "a", partitions: [0] }, { topic: "b", partitions: [0, 1] }])).toBe(0);
+    expect(await refreshesFor([{ topic: "b", partitions: [2] }])).toBe(1); // a partition it does not know
+    expect(await refreshesFor([{ topic: "c", partitions: [0] }])).toBe(1); // a topic it does not know
+    cluster.brokerPool.metadataExpireAt = now - 400_000;
+    expect(await refreshesFor([{ topic: "a", partitions: [0] }])).toBe(1); // older than the max age
+    cluster.brokerPool.metadataExpireAt = now;
+    cluster.brokerPool.metadata = { topicMetadata: [{ topic: "a", partitionMetadata: [{ partitionId: 0, leader: -1 }] }] };
+    expect(await refreshesFor([{ topic: "a", partitions: [0] }])).toBe(1); // no leader
+    cluster.brokerPool.metadata = null;
+    cluster.brokerPool.metadataExpireAt = null;
+    expect(await refreshesFor([])).toBe(1);
+  });
+
+  it("reads offsets of known partitions without a Metadata request, and refreshes once and retries when a read fails", async () => {
+    const createAdmin = internal("admin/index.js") as (params: { logger: unknown; retry: unknown; cluster: unknown }) => {
+      fetchPartitionsOffset(options: { topics: Array<{ topic: string; partitions: number[] }>; fromBeginning?: boolean }): Promise<unknown>;
+      fetchTopicPartitionIds(options: { topics: string[] }): Promise<Array<{ topic: string; partitions: number[] }>>;
+    };
+    const Cluster = internal("cluster/index.js") as { prototype: { findTopicPartitionMetadata(topic: string): unknown; refreshMetadataUnlessCurrent(topics: unknown, maxAgeMs: number): Promise<void> } };
+    const calls: string[] = [];
+    let failNext = false;
+    const cluster = {
+      brokerPool: { metadata: metadataOf(topicNames.slice(0, 3)), metadataExpireAt: Date.now(), metadataMaxAge: 0 },
+      addMultipleTargetTopics: async () => void calls.push("targets"),
+      refreshMetadataIfNecessary: async () => void calls.push("refreshIfNecessary"),
+      refreshMetadata: async () => void calls.push("refresh"),
+      findTopicPartitionMetadata: Cluster.prototype.findTopicPartitionMetadata,
+      refreshMetadataUnlessCurrent: Cluster.prototype.refreshMetadataUnlessCurrent,
+      fetchTopicsOffset: async (request: unknown) => {
+        calls.push("listOffsets");
+        if (failNext) {
+          failNext = false;
+          throw new Error("This server is not the leader for that topic-partition");
+        }
+        return request;
+      },
+    };
+    const silent = { info() {}, warn() {}, error() {}, debug() {} };
+    const admin = createAdmin({ logger: { namespace: () => silent }, retry: {}, cluster });
+    const topics = [{ topic: topicNames[0]!, partitions: [0] }, { topic: topicNames[1]!, partitions: [0, 1] }];
+
+    await admin.fetchPartitionsOffset({ topics });
+    expect(calls).toEqual(["targets", "listOffsets"]);
+    calls.length = 0;
+    failNext = true;
+    await admin.fetchPartitionsOffset({ topics });
+    expect(calls).toEqual(["targets", "listOffsets", "refresh", "listOffsets"]);
+
+    calls.length = 0;
+    expect(await admin.fetchTopicPartitionIds({ topics: [topicNames[1]!, topicNames[2]!] })).toEqual([
+      { topic: topicNames[1], partitions: [0, 1] },
+      { topic: topicNames[2], partitions: [0, 1, 2] },
+    ]);
+    expect(calls).toEqual(["targets"]);
+    calls.length = 0;
+    await admin.fetchTopicPartitionIds({ topics: [topicNames[3]!] });
+    expect(calls).toEqual(["targets", "refresh"]);
+  });
+
+  it("schedules no check of a request queue with nothing pending and no throttle, and one while a request waits", () => {
+    const RequestQueue = internal("network/requestQueue/index.js") as new (options: Record<string, unknown>) => {
+      pending: unknown[];
+      throttledUntil: number;
+      throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+      checkPendingRequests(): void;
+      scheduleCheckPendingRequests(): void;
+    };
+    const silent = { debug() {}, info() {}, warn() {}, error() {} };
+    const queue = new RequestQueue({ maxInFlightRequests: null, requestTimeout: 30_000, enforceRequestTimeout: false, clientId: "test", broker: "b:1", logger: silent });
+    queue.checkPendingRequests();
+    expect(queue.throttleCheckTimeoutId).toBeNull();
+    // Throttled by the broker with a request waiting: it is checked again later.
+    queue.throttledUntil = Date.now() + 60_000;
+    queue.pending.push({});
+    queue.scheduleCheckPendingRequests();
+    expect(queue.throttleCheckTimeoutId).not.toBeNull();
+    clearTimeout(queue.throttleCheckTimeoutId!);
+  });
+
+  it("ends a wait for a change of the pause state at a resume, an assignment or a stop, and only then", async () => {
+    const SubscriptionState = internal("consumer/subscriptionState.js") as new () => {
+      assign(topics: Array<{ topic: string; partitions: number[] }>): void;
+      pause(topics: Array<{ topic: string; partitions?: number[] }>): void;
+      resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
+      waitForChange(ms: number): Promise<void>;
+      wakeWaiters(): void;
+    };
+    const state = new SubscriptionState();
+    state.assign([{ topic: "a", partitions: [0, 1] }]);
+    state.pause([{ topic: "a", partitions: [0, 1] }]);
+    const hourMs = 3_600_000;
+    const ended = async (wait: Promise<void>, change: () => void) => {
+      let done = false;
+      void wait.then(() => (done = true));
+      await Promise.resolve();
+      const before = done;
+      change();
+      await Promise.resolve();
+      return { before, after: done };
+    };
+    expect(await ended(state.waitForChange(hourMs), () => state.resume([{ topic: "a", partitions: [1] }]))).toEqual({ before: false, after: true });
+    expect(await ended(state.waitForChange(hourMs), () => state.assign([{ topic: "b", partitions: [0] }]))).toEqual({ before: false, after: true });
+    expect(await ended(state.waitForChange(hourMs), () => state.wakeWaiters())).toEqual({ before: false, after: true });
+    // Nothing pending after a wake-up: no timer of an hour is left behind.
+    expect((state as unknown as { changeWaiters: Set<unknown> }).changeWaiters.size).toBe(0);
+  });
+
+  it("lets a consumer whose every partition is paused wait until its next heartbeat, and a resume cut the wait short", async () => {
+    const ConsumerGroup = internal("consumer/consumerGroup.js") as { prototype: { fetch(this: unknown, nodeId: number): Promise<unknown[]> } };
+    const SubscriptionState = internal("consumer/subscriptionState.js") as new () => {
+      assign(topics: Array<{ topic: string; partitions: number[] }>): void;
+      pause(topics: Array<{ topic: string; partitions?: number[] }>): void;
+      resume(topics: Array<{ topic: string; partitions?: number[] }>): void;
+      waitForChange(ms: number): Promise<void>;
+    };
+    const subscriptionState = new SubscriptionState();
+    subscriptionState.assign([{ topic: "a", partitions: [0] }]);
+    subscriptionState.pause([{ topic: "a", partitions: [0] }]);
+    const waits: number[] = [];
+    const wrapped = subscriptionState.waitForChange.bind(subscriptionState);
+    subscriptionState.waitForChange = (ms) => {
+      waits.push(ms);
+      return wrapped(ms);
+    };
+    const group = { subscriptionState, maxWaitTime: 100, idleFetchWaitTime: 3_000, logger: { debug() {} } };
+    let fetched = false;
+    const fetching = ConsumerGroup.prototype.fetch.call(group, 1).then((batches) => {
+      fetched = true;
+      return batches;
+    });
+    await Promise.resolve();
+    expect(fetched).toBe(false);
+    subscriptionState.resume([{ topic: "a", partitions: [0] }]);
+    expect(await fetching).toEqual([]);
+    expect(waits).toEqual([3_000]);
+  });
+
+  it("lists every topic without refreshing the admin's metadata first once it has some", async () => {
+    const Cluster = internal("cluster/index.js") as { prototype: { metadata(this: unknown, options?: { topics?: string[] }): Promise<unknown> } };
+    const calls: string[] = [];
+    const cluster = {
+      retrier: (run: (bail: (error: unknown) => never) => Promise<unknown>) => run((error) => { throw error; }),
+      brokerPool: {
+        metadata: metadataOf(["a"]) as ReturnType<typeof metadataOf> | null,
+        refreshMetadataIfNecessary: async (topics: string[]) => void calls.push(`refresh ${topics.length}`),
+        withBroker: async (use: (pool: { broker: { metadata(topics: string[]): Promise<unknown> } }) => Promise<unknown>) =>
+          use({ broker: { metadata: async (topics) => void calls.push(`metadata ${topics.length}`) } }),
+      },
+    };
+    await Cluster.prototype.metadata.call(cluster);
+    await Cluster.prototype.metadata.call(cluster, { topics: ["a", "b"] });
+    cluster.brokerPool.metadata = null;
+    await Cluster.prototype.metadata.call(cluster);
+    expect(calls).toEqual(["metadata 0", "refresh 2", "metadata 2", "refresh 0", "metadata 0"]);
   });
 });

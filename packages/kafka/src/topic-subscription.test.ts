@@ -13,6 +13,11 @@ describe("resolveTopics", () => {
   ])("resolves %s", (_name, selectors, expected) => {
     expect(resolveTopics(selectors, cluster)).toEqual(expected);
   });
+
+  it("keeps only the topics, named or matched, the filter keeps (a delivery shard's)", () => {
+    const keep = (topic: string) => !topic.endsWith("-1");
+    expect(resolveTopics([/^deliveries\./, "events", "other-1"], cluster, keep)).toEqual(["deliveries.ep-2", "events"]);
+  });
 });
 
 describe("hasPattern", () => {

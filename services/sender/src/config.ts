@@ -40,6 +40,15 @@ export function loadConfig(env: Record<string, string | undefined>) {
        */
       SENDER_END_OFFSET_POLL_MS: intVar(5_000, 10),
       /**
+       * The same poll while the sender reads the work signals, in milliseconds: it then only
+       * catches a signal lost on its way (the router logs each), how long such records can wait.
+       * Polling 10,000 partitions every 5 s was most of the sender's and the broker's CPU while
+       * every endpoint is idle. The short interval above applies whenever the signals consumer
+       * is not reading (starting, rejoining), and every idle partition is checked when it
+       * reads again.
+       */
+      SENDER_END_OFFSET_POLL_SIGNALLED_MS: intVar(30_000, 10),
+      /**
        * How long a delivery partition that caught up stays in the fetch, in milliseconds (0: paused
        * at once). An endpoint with a steady stream then gets each delivery as soon as the router
        * writes it, instead of after a signal, an end-offset read and the next fetch cycle.

@@ -109,6 +109,7 @@ export async function startSender(
     retryLookaheadMax: config.SENDER_RETRY_LOOKAHEAD_MAX,
     fetchBytesPerPartition: config.SENDER_FETCH_BYTES_PER_PARTITION,
     maxLingeringPartitions: config.SENDER_MAX_LINGERING_PARTITIONS,
+    endOffsetPollSignalledMs: config.SENDER_END_OFFSET_POLL_SIGNALLED_MS,
     deliveryShards: config.SENDER_DELIVERY_SHARDS,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
     clock: deps.clock ?? systemClock,

@@ -34,6 +34,8 @@ import {
 import type { EventProducer } from "@novatrade/producer";
 import { recordsForAttempt, recordsForSkip } from "./attempt-records.js";
 import { BatchingWriter } from "./batching-writer.js";
+import { BoundedCache } from "./bounded-cache.js";
+import { endOffsetPollMs } from "./end-offset-poll.js";
 import { DeliveryWrites } from "./delivery-writes.js";
 import type { Clock } from "./clock.js";
 import { attemptDelivery, isOwnFault, OpenedSecrets, type OwnFault } from "./delivery-attempt.js";
@@ -84,6 +86,11 @@ export interface SenderServiceDeps {
   fetchBytesPerPartition: number;
   /** Retries kept in memory at most until due (`RetryLookahead`). */
   retryLookaheadMax: number;
+  /**
+   * The same while the work signals are read, in milliseconds (see endOffsetPollMs in
+   * end-offset-poll.ts); default `endOffsetPollMs`.
+   */
+  endOffsetPollSignalledMs?: number;
   /** Consumer groups the delivery topics are split over (see deliveryShardOf). */
   deliveryShards: number;
   /** Milliseconds. */
@@ -98,6 +105,10 @@ export { PARKED_HEADER } from "./delivery-writes.js";
 
 /** Lane hold reasons. */
 const PAUSED = "paused";
+/** How long a fetch of the work-signals topic waits for a signal, in milliseconds. */
+const WORK_SIGNALS_MAX_WAIT_MS = 1_000;
+/** Topics whose delivery shard is remembered (endpoints beyond it are hashed again, no more). */
+const SHARD_CACHE_TOPICS = 100_000;
 const OWN_FAULT = "own-fault";
 
 /** One record handed to an endpoint's lane. */
@@ -176,7 +187,12 @@ export class SenderService {
     for (const endpoint of directory.all()) if (endpoint.status === "PAUSED") this.#lanes.hold(endpoint.endpointId, PAUSED);
 
     const shards = this.#deps.deliveryShards;
+    // Each shard's topic refresh asks for the shard of every topic listed: hashed once per topic.
+    const shardCache = new BoundedCache<number>(SHARD_CACHE_TOPICS);
+    const shardOf = (topic: string) => shardCache.getOrMake(topic, () => deliveryShardOf(topic, shards));
     const periodicTopicListing = this.#sharedTopicListing();
+    const intervals = { unsignalledMs: this.#deps.endOffsetPollMs, signalledMs: this.#deps.endOffsetPollSignalledMs ?? this.#deps.endOffsetPollMs };
+    const pollIntervalMs = () => endOffsetPollMs(this.#workSignals?.status() === "running", intervals);
     // One topic per endpoint, most of them idle: only partitions with records are fetched, and
     // the topics are split over shard groups so a new endpoint rebalances one small group.
     const delivery = createShardedConsumer(
@@ -184,12 +200,12 @@ export class SenderService {
         kafka.createConsumer({
           groupId: deliveryShardGroupId(groupId, shard, shards),
           topics: [deliveryTopicPattern(naming)],
-          topicFilter: (topic) => deliveryShardOf(topic, shards) === shard,
+          topicFilter: (topic) => shardOf(topic) === shard,
           fromBeginning: true,
           topicRefreshIntervalMs: this.#deps.topicRefreshMs,
           periodicTopicListing,
           readOnlyWithWork: {
-            pollIntervalMs: this.#deps.endOffsetPollMs,
+            pollIntervalMs,
             lingerMs: this.#deps.partitionLingerMs,
             maxLingering: Math.ceil(this.#deps.maxLingeringPartitions / shards),
             inheritOffsets: (partitions) => this.#offsetsOfOtherLayouts(partitions),
@@ -198,7 +214,7 @@ export class SenderService {
           maxBytesPerPartition: this.#deps.fetchBytesPerPartition,
         }),
       ),
-      (topic) => deliveryShardOf(topic, shards),
+      shardOf,
       (error, event) => this.#deps.logger.error({ err: error, event }, "delivery consumer event listener failed"),
     );
     this.#delivery = delivery;
@@ -264,8 +280,18 @@ export class SenderService {
       topics: [topicNames(this.#deps.naming).workSignals],
       fromBeginning: false,
       ...this.#groupTimeouts(),
+      // Never paused, so a longer wait delays nothing: the broker answers a fetch as soon as a
+      // signal is written. 100 ms made it ten fetches a second while idle; a second keeps the
+      // wait for this consumer at a stop short.
+      maxWaitTimeMs: WORK_SIGNALS_MAX_WAIT_MS,
     });
     this.#workSignals = consumer;
+    // It reads from the end at each join: signals written while it was away (starting,
+    // rejoining) are lost, so every idle delivery partition is checked once it reads again.
+    consumer.on("groupJoin", () => {
+      const delivery = this.#delivery;
+      if (delivery) delivery.checkForWork(delivery.topics());
+    });
     await consumer.run({
       autoCommit: false,
       eachBatch: async (batch) => {
