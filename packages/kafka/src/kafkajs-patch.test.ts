@@ -62,6 +62,42 @@ describe("kafkajs patch (linear group join)", () => {
     expect(cluster.targetTopics.has("nt.delivery.new")).toBe(true);
   });
 
+  it("a producer's new target topic fetches and merges that topic's metadata only, not all 10,000 targeted", async () => {
+    const Cluster = internal("cluster/index.js") as { prototype: { addMultipleTargetTopics(this: unknown, topics: string[]): Promise<void> } };
+    const BrokerPool = internal("cluster/brokerPool.js") as { prototype: { addTopicMetadata(this: unknown, topics: string[]): Promise<void> } };
+    const requested: string[][] = [];
+    let fullRefreshes = 0;
+    let brokersInResponse = [{ nodeId: 1 }];
+    const brokerPool = {
+      metadata: { brokers: [{ nodeId: 1 }], ...metadataOf(topicNames) },
+      metadataExpireAt: 12_345,
+      retrier: (fn: (bail: (error: unknown) => never, retryCount: number, retryTime: number) => Promise<unknown>) => fn((error) => { throw error; }, 0, 0),
+      findConnectedBroker: async () => ({
+        metadata: async (topics: string[]) => {
+          requested.push(topics);
+          return { brokers: brokersInResponse, ...metadataOf(topics) };
+        },
+      }),
+      refreshMetadata: async () => void fullRefreshes++,
+      addTopicMetadata: BrokerPool.prototype.addTopicMetadata,
+    };
+    const cluster = {
+      mutatingTargetTopics: { acquire: async () => {}, release: async () => {} },
+      targetTopics: new Set(topicNames),
+      brokerPool,
+      refreshMetadata: async () => void fullRefreshes++,
+    };
+    await Cluster.prototype.addMultipleTargetTopics.call(cluster, [topicNames[5]!, "nt.delivery.new"]);
+    expect({ requested, fullRefreshes }).toEqual({ requested: [["nt.delivery.new"]], fullRefreshes: 0 });
+    const names = brokerPool.metadata.topicMetadata.map(({ topic }) => topic);
+    expect([names.length, new Set(names).size, names.at(-1)]).toEqual([TOPICS + 1, TOPICS + 1, "nt.delivery.new"]);
+    expect(brokerPool.metadataExpireAt).toBe(12_345); // the periodic full refresh stays due when it was
+    // A broker the loaded metadata does not know: the cluster changed, refresh it all.
+    brokersInResponse = [{ nodeId: 1 }, { nodeId: 2 }];
+    await Cluster.prototype.addMultipleTargetTopics.call(cluster, ["nt.delivery.newer"]);
+    expect(fullRefreshes).toBe(1);
+  });
+
   it("assigns every partition of 10,000 topics to exactly one member, round robin", async () => {
     const Cluster = internal("cluster/index.js") as { prototype: { findTopicPartitionMetadata(topic: string): unknown } };
     const cluster = { brokerPool: { metadata: metadataOf(topicNames) }, findTopicPartitionMetadata: Cluster.prototype.findTopicPartitionMetadata };
