@@ -135,6 +135,53 @@ describe("EndpointLanes", () => {
     expect(starts(log).slice(6)).toEqual(["start a4"]);
   });
 
+  test("a held or drained organization no longer counts as waiting: the other gets its own bound again", async () => {
+    const lanes = newLanes(4, [], manualClock(), 4);
+    const log: string[] = [];
+    // A's lane is full and holds more; while A waits, B may run only an equal share (2 of 4).
+    const a = ["a1", "a2", "a3"].map((name) => controlledJob(log, name));
+    for (const { job } of a) lanes.submit("a", limits(2, null, "A"), job);
+    const b = ["b1", "b2", "b3", "b4"].map((name) => controlledJob(log, name));
+    for (const { job } of b) lanes.submit("b", limits(10, null, "B"), job);
+    await flush();
+    expect(starts(log)).toEqual(["start a1", "start a2", "start b1", "start b2"]);
+    // A's queued job is held: A waits for nothing, so B takes the slot A frees.
+    lanes.hold("a", "paused");
+    a[0]!.finish();
+    await flush();
+    expect(starts(log)).toEqual(["start a1", "start a2", "start b1", "start b2", "start b3"]);
+    // Released, then its queued job taken out: A still waits for nothing, B takes the next slot too.
+    lanes.release("a", "paused");
+    expect(lanes.drain("a", () => true)).toHaveLength(1);
+    a[1]!.finish();
+    await flush();
+    expect(starts(log)).toEqual(["start a1", "start a2", "start b1", "start b2", "start b3", "start b4"]);
+  });
+
+  test("10,000 endpoints of 10,000 organizations with a job each: all run, never more than the global bound at once", async () => {
+    const lanes = newLanes(500);
+    let running = 0;
+    let most = 0;
+    let done = 0;
+    const release: Array<() => void> = [];
+    for (let index = 0; index < 10_000; index++) {
+      lanes.submit(`e${index}`, limits(20, null, `org${index}`), {
+        run: async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise<void>((resolve) => release.push(resolve));
+          running--;
+          done++;
+        },
+      });
+    }
+    while (done < 10_000) {
+      for (const finish of release.splice(0)) finish();
+      await flush();
+    }
+    expect({ done, most, inFlight: lanes.globalInFlight }).toEqual({ done: 10_000, most: 500, inFlight: 0 });
+  });
+
   test("after close nothing starts: not even a rate-limited job whose window opens later", async () => {
     const clock = manualClock();
     const lanes = newLanes(10, [], clock);

@@ -33,6 +33,8 @@ interface Lane<J extends LaneJob> {
   recentStarts: number[];
   /** Cancels the pump scheduled for when the rate limit lets this lane start again. */
   cancelWake: (() => void) | null;
+  /** The organization this lane is counted under in `#waitingOrganizations` (null: not counted). */
+  countedFor: string | null;
 }
 
 /** The time the lanes need: now, and a timer for when a rate-limited lane may start again. */
@@ -51,8 +53,15 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
   readonly #organizationMaxInFlight: number;
   #globalInFlight = 0;
   #closed = false;
-  /** Endpoints with queued work, in turn order, so global capacity is shared fairly. */
-  readonly #ready: string[] = [];
+  /** Endpoints with queued work, in turn order (a Set keeps insertion order), so global capacity is shared fairly. */
+  readonly #ready = new Set<string>();
+  /**
+   * Per organization, its lanes with a job that could start but for the global bound or the
+   * shares (not held, work queued, under their own maxInFlight). Kept up to date at every change
+   * of a lane, not recomputed per start: with thousands of endpoints ready, a scan of them all
+   * per started and per finished attempt blocked the event loop for seconds.
+   */
+  readonly #waitingOrganizations = new Map<string, number>();
   readonly #onJobError: (endpointId: string, error: unknown) => void;
   readonly #onJobSettled: (endpointId: string) => void;
   readonly #idleWaiters: Array<() => void> = [];
@@ -79,26 +88,32 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
     const lane = this.#lane(endpointId);
     lane.limits = limits;
     lane.queue.push(job);
+    this.#recount(lane);
     this.#markReady(endpointId);
     this.#pump();
   }
 
   /** Puts a job back at the head of its lane (it could not run now and keeps its place). */
   requeueFirst(endpointId: string, job: J): void {
-    this.#lane(endpointId).queue.unshift(job);
+    const lane = this.#lane(endpointId);
+    lane.queue.unshift(job);
+    this.#recount(lane);
     this.#markReady(endpointId);
     this.#pump();
   }
 
   /** Stop starting this endpoint's jobs for `reason`; running ones finish. */
   hold(endpointId: string, reason: string): void {
-    this.#lane(endpointId).holds.add(reason);
+    const lane = this.#lane(endpointId);
+    lane.holds.add(reason);
+    this.#recount(lane);
   }
 
   /** Lifts one reason; the lane starts again once it has none. */
   release(endpointId: string, reason: string): void {
     const lane = this.#lanes.get(endpointId);
     if (!lane || !lane.holds.delete(reason)) return;
+    this.#recount(lane);
     this.#markReady(endpointId);
     this.#pump();
   }
@@ -118,6 +133,7 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
     if (!lane) return [];
     const taken = lane.queue.filter(predicate);
     if (taken.length > 0) lane.queue = lane.queue.filter((job) => !predicate(job));
+    this.#recount(lane);
     return taken;
   }
 
@@ -168,45 +184,57 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
   #lane(endpointId: string): Lane<J> {
     let lane = this.#lanes.get(endpointId);
     if (!lane) {
-      lane = { queue: [], inFlight: 0, limits: { maxInFlight: 1, rateLimitPerSecond: null, organizationUuid: "" }, holds: new Set(), recentStarts: [], cancelWake: null };
+      lane = { queue: [], inFlight: 0, limits: { maxInFlight: 1, rateLimitPerSecond: null, organizationUuid: "" }, holds: new Set(), recentStarts: [], cancelWake: null, countedFor: null };
       this.#lanes.set(endpointId, lane);
     }
     return lane;
   }
 
   #markReady(endpointId: string): void {
-    if (!this.#ready.includes(endpointId)) this.#ready.push(endpointId);
+    this.#ready.add(endpointId);
+  }
+
+  /** Counts the lane under its organization in `#waitingOrganizations` iff it could start a job. */
+  #recount(lane: Lane<J>): void {
+    const startable = lane.holds.size === 0 && lane.queue.length > 0 && lane.inFlight < lane.limits.maxInFlight;
+    const organization = startable ? lane.limits.organizationUuid : null;
+    if (organization === lane.countedFor) return;
+    if (lane.countedFor !== null) {
+      const count = (this.#waitingOrganizations.get(lane.countedFor) ?? 1) - 1;
+      if (count > 0) this.#waitingOrganizations.set(lane.countedFor, count);
+      else this.#waitingOrganizations.delete(lane.countedFor);
+    }
+    if (organization !== null) this.#waitingOrganizations.set(organization, (this.#waitingOrganizations.get(organization) ?? 0) + 1);
+    lane.countedFor = organization;
   }
 
   /**
    * Most attempts each organization may run now: its own bound, and while another organization
    * has work waiting, an equal share of the global bound among the organizations with work.
    */
-  #organizationLimits(waiting: ReadonlySet<string>): (organization: string) => number {
-    const withWork = new Set(waiting);
-    for (const [organization, running] of this.#organizationInFlight) if (running > 0) withWork.add(organization);
-    const share = Math.min(this.#organizationMaxInFlight, Math.max(1, Math.floor(this.#globalMaxInFlight / Math.max(1, withWork.size))));
+  #organizationLimits(): (organization: string) => number {
+    const waiting = this.#waitingOrganizations;
+    let withWork = waiting.size;
+    for (const [organization, running] of this.#organizationInFlight) if (running > 0 && !waiting.has(organization)) withWork++;
+    const share = Math.min(this.#organizationMaxInFlight, Math.max(1, Math.floor(this.#globalMaxInFlight / Math.max(1, withWork))));
+    const waitingAtStart = waiting.size;
     return (organization) => {
-      const othersWaiting = waiting.size > 1 || (waiting.size === 1 && !waiting.has(organization));
+      const othersWaiting = waitingAtStart > 1 || (waitingAtStart === 1 && !waiting.has(organization));
       return othersWaiting ? share : this.#organizationMaxInFlight;
     };
   }
 
   #pump(): void {
-    if (this.#closed) return;
-    // Organizations with a job that could start but for the global bound or the shares.
-    const waiting = new Set<string>();
+    // Nothing can start at the global bound: no need to look at the lanes.
+    if (this.#closed || this.#globalInFlight >= this.#globalMaxInFlight) return;
+    const organizationLimit = this.#organizationLimits();
+    // A Set visits what is added while it is iterated, as the array this was did: a lane moved
+    // to the back of the line may take another turn in the same pump.
     for (const endpointId of this.#ready) {
-      const lane = this.#lanes.get(endpointId);
-      if (lane && lane.holds.size === 0 && lane.queue.length > 0 && lane.inFlight < lane.limits.maxInFlight) waiting.add(lane.limits.organizationUuid);
-    }
-    const organizationLimit = this.#organizationLimits(waiting);
-    let index = 0;
-    while (this.#globalInFlight < this.#globalMaxInFlight && index < this.#ready.length) {
-      const endpointId = this.#ready[index]!;
+      if (this.#globalInFlight >= this.#globalMaxInFlight) break;
       const lane = this.#lanes.get(endpointId);
       if (!lane || lane.holds.size > 0 || lane.queue.length === 0) {
-        this.#ready.splice(index, 1);
+        this.#ready.delete(endpointId);
         continue;
       }
       const organization = lane.limits.organizationUuid;
@@ -216,7 +244,6 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
         organizationRunning >= organizationLimit(organization) ||
         !this.#rateAllows(endpointId, lane)
       ) {
-        index++;
         continue;
       }
       const job = lane.queue.shift()!;
@@ -224,9 +251,10 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
       lane.inFlight++;
       this.#globalInFlight++;
       this.#organizationInFlight.set(organization, organizationRunning + 1);
+      this.#recount(lane);
       // Round robin: the endpoint goes to the back so one busy endpoint cannot take every slot.
-      this.#ready.splice(index, 1);
-      if (lane.queue.length > 0) this.#ready.push(endpointId);
+      this.#ready.delete(endpointId);
+      if (lane.queue.length > 0) this.#ready.add(endpointId);
       void this.#runJob(endpointId, lane, organization, job);
     }
   }
@@ -262,10 +290,10 @@ export class EndpointLanes<J extends LaneJob = LaneJob> {
       const running = (this.#organizationInFlight.get(organization) ?? 1) - 1;
       if (running > 0) this.#organizationInFlight.set(organization, running);
       else this.#organizationInFlight.delete(organization);
+      this.#recount(lane);
       // Back of the line: whoever waited while this endpoint ran goes first.
-      const index = this.#ready.indexOf(endpointId);
-      if (index >= 0) this.#ready.splice(index, 1);
-      if (lane.queue.length > 0) this.#ready.push(endpointId);
+      this.#ready.delete(endpointId);
+      if (lane.queue.length > 0) this.#ready.add(endpointId);
       this.#pump();
       this.#onJobSettled(endpointId);
       if (this.#globalInFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
