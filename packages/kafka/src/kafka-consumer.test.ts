@@ -262,3 +262,35 @@ describe("heartbeats while a handler runs", () => {
     expect(beats).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe("subscribeAlso", () => {
+  it("topics asked for while a re-subscription waits its turn join it: one rebuild of the client consumer, not one each", async () => {
+    let created = 0;
+    const subscribedTopics: string[][] = [];
+    const consumer = createKafkaConsumer(
+      { groupId: "g", topics: [/^t/], topicRefreshIntervalMs: 0 },
+      {
+        createClientConsumer: () => {
+          created++;
+          const { inner } = scriptedClient();
+          return { ...inner, subscribe: async ({ topics }: { topics: string[] }) => void subscribedTopics.push(topics) } as unknown as ReturnType<typeof scriptedClient>["inner"];
+        },
+        listTopics: async () => ["t1"],
+        metrics: createKafkaMetrics({ registry: new Registry(), prefix: "test_", clientId: "c" }),
+        logger: pino({ level: "silent" }),
+      },
+    );
+    await consumer.run({ eachMessage: async () => {} });
+    expect(created).toBe(1);
+    const changes = await Promise.all([consumer.subscribeAlso(["t2"]), consumer.subscribeAlso(["t3"]), consumer.subscribeAlso(["t4", "x9"])]);
+    expect(created).toBe(2);
+    expect(consumer.topics().sort()).toEqual(["t1", "t2", "t3", "t4"]);
+    expect(changes.map((change) => change.added.sort())).toEqual([["t2", "t3", "t4"], ["t2", "t3", "t4"], ["t2", "t3", "t4"]]);
+    // Asked for after that one began: a re-subscription of its own.
+    await consumer.subscribeAlso(["t5"]);
+    expect([created, consumer.topics().includes("t5")]).toEqual([3, true]);
+    await consumer.subscribeAlso(["t5"]); // nothing new: no rebuild
+    expect(created).toBe(3);
+    await consumer.disconnect();
+  });
+});

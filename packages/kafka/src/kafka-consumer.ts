@@ -292,6 +292,9 @@ class PatternAwareConsumer implements KafkaConsumer {
   /** Topics `checkForWork` was asked about and not yet checked, and whether a check runs. */
   private readonly workToCheck = new Set<string>();
   private workChecking = false;
+  /** Topics `subscribeAlso` was asked for that the re-subscription waiting its turn will add. */
+  private readonly topicsToAdd = new Set<string>();
+  private pendingAddition: Promise<TopicSetChange> | undefined;
 
   constructor(
     private readonly options: ConsumerOptions,
@@ -511,7 +514,21 @@ class PatternAwareConsumer implements KafkaConsumer {
   }
 
   subscribeAlso(topics: readonly string[]): Promise<TopicSetChange> {
-    return this.refreshWith(async () => [...this.subscribed, ...topics]);
+    for (const topic of topics) this.topicsToAdd.add(topic);
+    // Topics asked for while a re-subscription waits its turn join it: each one rebuilds the
+    // client consumer and rejoins the group (seconds at hundreds of topics), so one per new
+    // endpoint queued up behind each other when endpoints were added one after the other.
+    if (this.pendingAddition) return this.pendingAddition;
+    const addition: Promise<TopicSetChange> = this.refreshWith(async () => {
+      if (this.pendingAddition === addition) this.pendingAddition = undefined; // later calls queue the next one
+      const adding = [...this.topicsToAdd];
+      this.topicsToAdd.clear();
+      return [...this.subscribed, ...adding];
+    }).finally(() => {
+      if (this.pendingAddition === addition) this.pendingAddition = undefined;
+    });
+    this.pendingAddition = addition;
+    return addition;
   }
 
   private refreshWith(listTopics: () => Promise<string[]>): Promise<TopicSetChange> {
