@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, test } from "vitest";
 import { randomUUID } from "node:crypto";
@@ -28,6 +29,7 @@ import { startReceiverProcess, type ReceiverProcess } from "./support/receiver-p
  * KAFKA_SESSION_TIMEOUT_MS (default: the test pipeline's 6 s; production's is 30 s, and each
  * idle group heartbeats every tenth of it). BENCH_CPU_PROF_DIR=<dir> runs the sender and the router with `node --cpu-prof`
  * and stops them with SIGTERM (the profile is written at exit) instead of SIGKILL.
+ * BENCH_SERVICE_LOG_DIR=<dir> writes the sender's and router's logs there (`<N>-sender.log`).
  *
  * Then, per N, new endpoints while events flow: BENCH_ADD_ENDPOINTS (default 100; 0 skips it)
  * endpoints registered one after the other (topic, then configuration, as the admin API does)
@@ -44,6 +46,8 @@ const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
 const ADD_ENDPOINTS = Number(process.env.BENCH_ADD_ENDPOINTS ?? 100);
 const STEADY_EVENTS_PER_SECOND = Number(process.env.BENCH_STEADY_EVENTS_PER_SECOND ?? 100);
 const IDLE_ONLY = process.env.BENCH_IDLE_ONLY === "1";
+/** Where the sender's and router's logs are written (`<N>-sender.log`), if set. */
+const LOG_DIR = process.env.BENCH_SERVICE_LOG_DIR;
 const SESSION_TIMEOUT: Record<string, string> = process.env.BENCH_SESSION_TIMEOUT_MS ? { KAFKA_SESSION_TIMEOUT_MS: process.env.BENCH_SESSION_TIMEOUT_MS } : {};
 const data = sampleEvent("compliance.decision_made").data;
 
@@ -173,6 +177,7 @@ describe("endpoint scale", () => {
       } finally {
         results.runs.push(run);
         await Promise.all(processes.map((process) => (CPU_PROF_DIR ? process.stop() : process.kill())));
+        if (LOG_DIR) for (const process of processes) writeFileSync(path.join(LOG_DIR, `${endpoints}-${process.name}.log`), process.output.join("\n"));
         await receiver.stop();
         run.topicsDeleted = await deletePipelineTopics(pipeline);
         await pipeline.close();
