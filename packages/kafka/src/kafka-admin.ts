@@ -10,6 +10,9 @@ import type { TopicPartitionOffset, TopicPartitions } from "./topic-partitions.j
 
 const { AssignerProtocol } = kafkajs;
 
+/** Broker error codes that mean a partition's leadership is moving or not yet in place. */
+const LEADERSHIP_SETTLING = new Set(["NOT_LEADER_FOR_PARTITION", "LEADER_NOT_AVAILABLE"]);
+
 export interface TopicSpec {
   topic: string;
   partitions: number;
@@ -197,7 +200,7 @@ class Admin implements KafkaAdmin {
   }
 
   async fetchTopicOffsets(topic: string): Promise<PartitionOffsets[]> {
-    return this.call(`fetch offsets of ${topic}`, async (admin) =>
+    return this.callWhileLeadersSettle(`fetch offsets of ${topic}`, async (admin) =>
       (await admin.fetchTopicOffsets(topic))
         .map(({ partition, low, high }) => ({ partition, low, high }))
         .sort((a, b) => a.partition - b.partition),
@@ -214,7 +217,7 @@ class Admin implements KafkaAdmin {
 
   async fetchPartitionOffsets(selection: PartitionSelection[], which: "earliest" | "latest"): Promise<TopicPartitionOffset[]> {
     if (selection.length === 0) return [];
-    return this.call(`fetch ${which} offsets of ${selection.length} topics`, async (admin) => {
+    return this.callWhileLeadersSettle(`fetch ${which} offsets of ${selection.length} topics`, async (admin) => {
       const result = await (admin as unknown as PatchedClientAdmin).fetchPartitionsOffset({ topics: selection, fromBeginning: which === "earliest" });
       return result.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset: String(offset) })));
     });
@@ -306,6 +309,26 @@ class Admin implements KafkaAdmin {
       return await this.client.use(work);
     } catch (error) {
       throw toKafkaError(error, operation);
+    }
+  }
+
+  /**
+   * An offsets read, tried again while a partition's leadership is still settling. Right after a
+   * topic is created (a service's first start) the metadata can already name a leader that does
+   * not yet act as one, and kafkajs gives up on the first "not the leader" (it retries only an
+   * unknown topic): a router starting next to a new endpoint-config topic failed its start on it.
+   */
+  private async callWhileLeadersSettle<T>(operation: string, work: (admin: ClientAdmin) => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1_000)) {
+      try {
+        return await this.call(operation, work);
+      } catch (error) {
+        const code = error instanceof KafkaError ? error.code : undefined;
+        if (!code || !LEADERSHIP_SETTLING.has(code) || Date.now() + delayMs >= deadline) throw error;
+        this.logger.debug({ err: error, operation, retryInMs: delayMs }, "partition leadership still settling; reading again");
+      }
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
 
