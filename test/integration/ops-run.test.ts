@@ -55,10 +55,13 @@ describe("make run and make demo", () => {
       stream.setEncoding("utf8").on("data", (chunk: string) => output.push(...chunk.split("\n").filter((line) => line.length > 0)));
     }
     // The banner's last line: the lines before it (where things are) are all printed by then.
-    await waitUntil(() => output.some((line) => line.includes("[run] Ctrl-C (or SIGTERM to make run) stops everything")), {
-      timeoutMs: 240_000,
-      what: `make run to report every service healthy; last output:\n${output.slice(-15).join("\n")}`,
-    });
+    await waitUntil(
+      () => {
+        if (make!.exitCode !== null) throw new Error(`make run exited with ${make!.exitCode} before reporting healthy; last output:\n${output.slice(-30).join("\n")}`);
+        return output.some((line) => line.includes("[run] Ctrl-C (or SIGTERM to make run) stops everything"));
+      },
+      { timeoutMs: 240_000, what: "make run to report every service healthy" },
+    );
     // Where things are, printed for the newcomer.
     expect(output.join("\n")).toContain(`http://127.0.0.1:${env.ROUTER_OPS_PORT}/metrics`);
     expect(output.join("\n")).toContain(`http://127.0.0.1:${env.PROMETHEUS_PORT}`);
@@ -101,10 +104,14 @@ describe("make run and make demo", () => {
     terminal.stdout!.setEncoding("utf8").on("data", (chunk: string) => (screen += chunk));
     const exited = new Promise<void>((resolve) => terminal.once("exit", () => resolve()));
     try {
-      await waitUntil(() => screen.includes("[run] Novatrade Webhooks is running"), {
-        timeoutMs: 240_000,
-        what: `run.sh on a terminal to report every service healthy:\n${screen.slice(-1500)}`,
-      });
+      await waitUntil(
+        () => {
+          // run.sh gave up (a service failed its start): say what it printed, do not wait on.
+          if (terminal.exitCode !== null) throw new Error(`run.sh on a terminal exited with ${terminal.exitCode} before reporting healthy:\n${screen.slice(-3000)}`);
+          return screen.includes("[run] Novatrade Webhooks is running");
+        },
+        { timeoutMs: 240_000, what: "run.sh on a terminal to report every service healthy" },
+      );
       const plain = screen.replace(/\x1b\[[0-9;]*m/g, "");
       for (const service of ["router", "sender", "projector", "admin"]) expect(plain).toMatch(new RegExp(`\\] INFO: ${service} started`));
       expect(plain).not.toContain('{"level"');
