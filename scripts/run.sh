@@ -64,12 +64,24 @@ stop() { # exit status
   trap - INT TERM HUP
   say "stopping router, sender, projector, admin and Prometheus"
   for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${children[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # Polled, not `wait`ed: stop runs in a trap that interrupted `wait -n`, and a `wait` there
+  # could hang on the formatter (which lives until our output closes) instead of returning
+  # for children already gone: a Ctrl-C then never got past this line.
+  wait_gone 60 "${children[@]}"
   say "stopped"
   # Closing our output lets the formatter finish; wait so that it does not outlive us.
   exec >&- 2>&-
-  wait "$formatter" 2>/dev/null || true
+  wait_gone 10 "$formatter"
   exit "$1"
+}
+wait_gone() { # seconds pid...: until none of the processes is left, or the time is up
+  local deadline=$((SECONDS + $1)) pid alive; shift
+  while ((SECONDS < deadline)); do
+    alive=false
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=true; done
+    $alive || return 0
+    sleep 0.1
+  done
 }
 # HUP: the terminal was closed.
 trap 'stop 0' INT TERM HUP

