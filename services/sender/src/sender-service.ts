@@ -257,12 +257,13 @@ export class SenderService {
     this.#unsubscribe?.();
     for (const consumer of Object.values(this.#consumers)) consumer.pause(consumer.assignment());
     this.#lanes.close();
+    // Retries timed in memory stay uncommitted and are read again: none may be dispatched now.
+    this.#lookahead.clear();
     await this.#lanes.whenIdle();
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);
     if (this.#commitTimer) clearInterval(this.#commitTimer);
     await this.#commit();
     for (const gate of Object.values(this.#gates)) gate.clear();
-    this.#lookahead.clear();
     for (const cancel of this.#ownFaultRetries.values()) cancel();
     this.#ownFaultRetries.clear();
     await Promise.all([...Object.values(this.#consumers), ...(this.#workSignals ? [this.#workSignals] : [])].map((consumer) => consumer.disconnect()));
